@@ -1,0 +1,51 @@
+# VID Lab: `make lab` to open the course, `make test` to check everything.
+# Everything installs into .venv; the vidlab command keeps Jupyter's own files in .jupyter/.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= classroom
+PORT ?= 8888
+INSTALLED := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: lab test data exercises bench clean venv lock
+
+venv: $(INSTALLED)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "VID Lab needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $@
+
+lab: $(INSTALLED)
+	PORT=$(PORT) $(BIN)/vidlab lab --profile $(PROFILE) --port $(PORT)
+
+test: $(INSTALLED)
+	$(BIN)/vidlab data generate --profile tiny
+	VIDLAB_PROFILE=tiny $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+data: $(INSTALLED)
+	$(BIN)/vidlab data generate --profile $(PROFILE)
+
+exercises: $(INSTALLED)
+	$(BIN)/vidlab course build
+
+bench: $(INSTALLED)
+	@for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+
+# Refresh the exact pins from a clean resolve of pyproject's ranges.
+lock: | $(BIN)/python
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check '.[test]'
+	.venv-lock/bin/python -m pip freeze --exclude vidlab --disable-pip-version-check > requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) .jupyter .pytest_cache build *.egg-info synthetic_data/output
+	rm -rf grading/gradebook.db grading/submitted grading/autograded grading/feedback grading/exchange grading/released_solutions
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,104 @@
+"""The grading promise: solutions score full marks, blanks score zero, nothing hidden leaks,
+and nbgrader's awkward cases (deleted, edited, looping cells) cannot earn points."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from vidlab import grading
+
+from conftest import FIXTURES
+
+GRADING_FIXTURES = FIXTURES / "grading"
+
+
+def fixture_round_trip(name: str, root: Path, tmp_path: Path) -> grading.RoundTrip:
+    return grading.round_trip(GRADING_FIXTURES / name, workdir=tmp_path,
+                              config=root / "grading" / "nbgrader_config.py")
+
+
+@pytest.mark.slow
+def test_course_round_trip(root, tiny_data, tmp_path):
+    report = grading.round_trip(root, workdir=tmp_path)
+    assert report.ok, "\n".join(report.problems)
+    students = {(s.assignment, s.student) for s in report.scores}
+    assert students == {(a, st) for a in grading.assignments(root)
+                        for st in (grading.REFERENCE_STUDENT, grading.BLANK_STUDENT)}
+
+
+def test_committed_exercises_match_a_fresh_build(root, tmp_path):
+    course = grading.copy_course(root, tmp_path)
+    shutil.rmtree(course / "exercises", ignore_errors=True)
+    grading.build_exercises(course)
+    differences = grading.notebook_differences(root / "exercises", course / "exercises")
+    assert not differences, "exercises/ is stale, run `make exercises`: " + "; ".join(differences)
+
+
+def test_committed_exercises_carry_no_hidden_text(root):
+    assert grading.assignments(root), "no assignments found under solutions/"
+    assert not grading.leaked_markers(root / "exercises")
+
+
+def test_sound_fixture_passes_the_round_trip(root, tmp_path):
+    report = fixture_round_trip("sound", root, tmp_path)
+    assert report.ok, report.problems
+    by_student = {s.student: s for s in report.scores}
+    assert by_student[grading.REFERENCE_STUDENT].score == 2
+    assert by_student[grading.BLANK_STUDENT].score == 0
+
+
+def test_round_trip_catches_a_solution_that_loses_points(root, tmp_path):
+    report = fixture_round_trip("wrong_solution", root, tmp_path)
+    assert any("reference solution scored 0 of 2" in p for p in report.problems), report.problems
+
+
+def test_round_trip_catches_a_blank_exercise_that_scores(root, tmp_path):
+    report = fixture_round_trip("lenient_test", root, tmp_path)
+    assert any("blank exercise scored 2 of 2" in p for p in report.problems), report.problems
+
+
+def test_leak_check_finds_hidden_tests_left_in_an_exercise(tmp_path):
+    leaky = nbformat.read(GRADING_FIXTURES / "sound" / "solutions" / "double" / "double.ipynb", as_version=4)
+    nbformat.write(leaky, tmp_path / "double.ipynb")
+    leaks = grading.leaked_markers(tmp_path)
+    assert any("BEGIN HIDDEN TESTS" in leak for leak in leaks)
+    assert any("BEGIN SOLUTION" in leak for leak in leaks)
+
+
+@pytest.mark.parametrize("submission", ["deleted_test_cell", "edited_locked_cell", "infinite_loop"])
+def test_awkward_submissions_score_zero_without_crashing(root, tmp_path, submission):
+    course = grading.copy_course(GRADING_FIXTURES / "sound", tmp_path / "course", root / "grading" / "nbgrader_config.py")
+    grading.build_exercises(course)
+    handed_in = tmp_path / "handed_in"
+    handed_in.mkdir()
+    shutil.copy(GRADING_FIXTURES / "submissions" / f"{submission}.ipynb", handed_in / "double.ipynb")
+    grading.submit(course, "trainee", "double", handed_in)
+    grader = grading.api(course, timeout=5)
+    result = grader.autograde("double", "trainee", force=True, create=True)
+    assert result["success"], result.get("log")
+    [score] = grading.scores(grader, "double")
+    assert (score.score, score.max_score) == (0, 2)
+    graded = nbformat.read(course / "grading" / "autograded" / "trainee" / "double" / "double.ipynb", as_version=4)
+    test_cell = [c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_double"]
+    assert len(test_cell) == 1 and "BEGIN HIDDEN TESTS" in test_cell[0].source, "the locked test was not restored"
+
+
+def test_feedback_hides_hidden_tests_and_their_tracebacks(root, tmp_path):
+    course = grading.copy_course(GRADING_FIXTURES / "sound", tmp_path, root / "grading" / "nbgrader_config.py")
+    grading.build_exercises(course)
+    handed_in = tmp_path / "handed_in"
+    handed_in.mkdir()
+    wrong = nbformat.read(GRADING_FIXTURES / "wrong_solution" / "solutions" / "double" / "double.ipynb", as_version=4)
+    nbformat.write(wrong, handed_in / "double.ipynb")
+    grading.submit(course, "trainee", "double", handed_in)
+    grader = grading.api(course)
+    assert grader.autograde("double", "trainee")["success"]
+    assert grader.generate_feedback("double", "trainee")["success"]
+    [html] = (course / "grading" / "feedback" / "trainee" / "double").glob("*.html")
+    text = html.read_text()
+    assert "AssertionError" in text, "the trainee should still see that the test failed"
+    assert "double(-3)" not in text and "HIDDEN TESTS" not in text

@@ -1,0 +1,164 @@
+"""The `vidlab` command: one entry point for the lab, the data, the course and a health check."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from vidlab import course
+from vidlab.grading import GradingError
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, never as a traceback."""
+
+
+def _root(args: argparse.Namespace) -> Path:
+    from vidlab.grading import project_root
+
+    root = Path(args.course).resolve() if getattr(args, "course", None) else project_root()
+    if not (root / "solutions").is_dir() or not (root / "grading" / "nbgrader_config.py").is_file():
+        raise UsageError(f"{root} is not a VID Lab course folder (no solutions/ or grading/nbgrader_config.py)")
+    return root
+
+
+def _generate(profile: str, force: bool = False, seed: int | None = None) -> Path:
+    import synthetic_data
+
+    try:
+        return synthetic_data.generate(profile, seed=seed, force=force)
+    except synthetic_data.UnknownProfileError as error:
+        raise UsageError(str(error)) from None
+
+
+def cmd_data_generate(args: argparse.Namespace) -> int:
+    folder = _generate(args.profile, force=args.force, seed=args.seed)
+    print(f"data for profile {args.profile!r} is in {folder}")
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from vidlab import grading, lab
+
+    root = _root(args)
+    lab.register_kernel()
+    lab.write_jupyter_config(root)
+    if not args.no_data:
+        _generate(args.profile)
+    grading.build_exercises(root)
+    return lab.start(root, args.port)
+
+
+def cmd_course_build(args: argparse.Namespace) -> int:
+    from vidlab import grading
+
+    root = _root(args)
+    for folder in grading.build_exercises(root, args.assignment or None):
+        print(f"built {folder.relative_to(root)}")
+    return 0
+
+
+def cmd_course_check(args: argparse.Namespace) -> int:
+    from vidlab import grading
+
+    root = _root(args)
+    os.environ.setdefault("VIDLAB_PROFILE", args.profile)
+    course.data_dir(args.profile)  # fail early, with the clear message, if the data is missing
+    report = grading.round_trip(root, args.assignment or None)
+    for s in report.scores:
+        print(f"{s.assignment:45} {s.student:20} {s.score:g}/{s.max_score:g}")
+    for problem in report.problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    print("round trip OK" if report.ok else f"round trip FAILED ({len(report.problems)} problems)")
+    return 0 if report.ok else 1
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from vidlab import lab
+
+    root = _root(args)
+    problems = []
+    print(f"python       {sys.version.split()[0]} ({sys.executable})")
+    if sys.version_info < (3, 11):
+        problems.append("Python 3.11 or newer is needed")
+    for name, version in lab.versions().items():
+        print(f"{name:12} {version}")
+        if version == "missing":
+            problems.append(f"package {name} is not installed: run `make lab` (or pip install -e .)")
+    kernel = lab.kernel_problem(root)
+    print(f"kernel       {kernel or lab.KERNEL_NAME + ' OK'}")
+    if kernel:
+        problems.append(kernel)
+    enabled = lab.enabled_server_extensions(root)
+    for extension in lab.NBGRADER_SERVER_EXTENSIONS:
+        if not enabled.get(extension):
+            problems.append(f"Jupyter server extension {extension} is not enabled (reinstall nbgrader)")
+    print(f"nbgrader     {'server extensions enabled' if all(enabled.get(e) for e in lab.NBGRADER_SERVER_EXTENSIONS) else 'server extensions NOT enabled'}")
+    for profile in course.PROFILES:
+        try:
+            print(f"data {profile:8}{course.data_dir(profile)}")
+        except course.DataMissingError:
+            print(f"data {profile:8}not generated")
+    try:
+        course.data_dir(args.profile)
+    except course.DataMissingError as error:
+        problems.append(str(error))
+    for problem in problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="vidlab", description="VID Lab: course, data and toolkit for image-based victim identification.")
+    top.add_argument("--course", help="course folder (default: the one this toolkit was installed from)")
+    verbs = top.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    lab_p = verbs.add_parser("lab", help="set up the kernel, data and exercises, then start JupyterLab")
+    lab_p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8888")), help="port to serve on (default: $PORT or 8888)")
+    lab_p.add_argument("--profile", choices=course.PROFILES, default=course.default_profile(), help="data profile to generate if absent")
+    lab_p.add_argument("--no-data", action="store_true", help="do not generate data")
+    lab_p.set_defaults(run=cmd_lab)
+
+    data = verbs.add_parser("data", help="generated case data").add_subparsers(dest="data_verb", required=True, metavar="VERB")
+    gen = data.add_parser("generate", help="generate a data profile (deterministic from the seed)")
+    # No `choices=` here: the generator owns the profile list and words the error itself.
+    gen.add_argument("--profile", required=True, help=f"one of {', '.join(course.PROFILES)}")
+    gen.add_argument("--seed", type=int, default=None, help="seed (default: the profile's own)")
+    gen.add_argument("--force", action="store_true", help="regenerate even if the data exists")
+    gen.set_defaults(run=cmd_data_generate)
+
+    course_p = verbs.add_parser("course", help="instructor commands").add_subparsers(dest="course_verb", required=True, metavar="VERB")
+    build = course_p.add_parser("build", help="generate exercises/ from solutions/ with nbgrader")
+    build.add_argument("assignment", nargs="*", help="assignment names (default: all)")
+    build.set_defaults(run=cmd_course_build)
+    check = course_p.add_parser("check", help="grading round trip: solutions full marks, blanks zero, nothing hidden leaks")
+    check.add_argument("assignment", nargs="*", help="assignment names (default: all)")
+    check.add_argument("--profile", choices=course.PROFILES, default="tiny", help="data profile the notebooks run on (default: tiny)")
+    check.set_defaults(run=cmd_course_check)
+
+    doctor = verbs.add_parser("doctor", help="check the installation; exits non-zero naming each problem")
+    doctor.add_argument("--profile", choices=course.PROFILES, default=course.default_profile(), help="data profile that must be present")
+    doctor.set_defaults(run=cmd_doctor)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    from vidlab import grading, lab
+
+    args = parser().parse_args(argv)
+    # Jupyter, IPython and matplotlib then write inside the project, never to $HOME.
+    lab.use_project_dirs(grading.project_root())
+    try:
+        return args.run(args)
+    except (UsageError, GradingError, course.DataMissingError, FileNotFoundError, PermissionError) as error:
+        print(f"vidlab: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vidlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

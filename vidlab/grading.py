@@ -1,0 +1,187 @@
+"""nbgrader, driven in-process: build exercises from solutions and prove the grading round trip.
+
+The round trip is the promise the course makes to instructors: every reference solution
+earns full marks, every untouched exercise earns zero, and nothing hidden reaches a trainee.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets.config.loader import PyFileConfigLoader
+
+HIDDEN_TEST_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+HIDDEN_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", *HIDDEN_TEST_MARKERS)
+REFERENCE_STUDENT = "reference_solution"
+BLANK_STUDENT = "blank_exercise"
+
+
+class GradingError(RuntimeError):
+    """An nbgrader step failed; the message carries nbgrader's own log."""
+
+
+class HideHiddenTestTracebacks(NbGraderPreprocessor):
+    """Cut tracebacks of graded test cells to their last line: a traceback quotes the hidden test."""
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
+
+
+def project_root() -> Path:
+    """The course folder this toolkit was installed from (holds solutions/, exercises/, grading/)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def assignments(root: Path) -> list[str]:
+    """Assignment names: one folder per graded session under solutions/."""
+    source = root / "solutions"
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def api(root: Path, timeout: int | None = None):
+    """An NbGraderAPI for the course at root, configured by root/grading/nbgrader_config.py."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root / "grading")).load_config()
+    config.CourseDirectory.root = str(root)
+    if timeout is not None:
+        config.Execute.timeout = config.ExecutePreprocessor.timeout = timeout
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def _run(step: str, result: dict) -> None:
+    if not result.get("success"):
+        raise GradingError(f"nbgrader {step} failed:\n{result.get('error') or ''}\n{result.get('log') or ''}")
+
+
+def build_exercises(root: Path, names: list[str] | None = None) -> list[Path]:
+    """Regenerate exercises/<assignment>/ from solutions/<assignment>/ with nbgrader."""
+    grader = api(root)
+    built = []
+    for name in names or assignments(root):
+        _run(f"generate_assignment {name}", grader.generate_assignment(name, force=True, create=True))
+        built.append(root / "exercises" / name)
+    return built
+
+
+def leaked_markers(folder: Path, pattern: str = "*.ipynb", markers: tuple[str, ...] = HIDDEN_MARKERS) -> list[str]:
+    """Files under folder whose text still carries solution or hidden-test markers."""
+    leaks = []
+    for path in sorted(folder.rglob(pattern)):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        leaks += [f"{path}: {m}" for m in markers if m in text]
+    return leaks
+
+
+def notebook_differences(expected: Path, actual: Path) -> list[str]:
+    """Assignment notebooks that differ between two exercise folders (cell sources and metadata)."""
+    def cells(path: Path) -> list:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        return [(c["cell_type"], "".join(c["source"]), c.get("metadata", {})) for c in nb["cells"]]
+
+    names = {p.relative_to(expected) for p in expected.rglob("*.ipynb")}
+    names |= {p.relative_to(actual) for p in actual.rglob("*.ipynb")}
+    differences = []
+    for name in sorted(names):
+        a, b = expected / name, actual / name
+        if not a.exists() or not b.exists():
+            differences.append(f"{name}: only in {'regenerated' if b.exists() else 'committed'} copy")
+        elif cells(a) != cells(b):
+            differences.append(f"{name}: differs")
+    return differences
+
+
+@dataclass
+class Score:
+    assignment: str
+    student: str
+    score: float
+    max_score: float
+
+
+@dataclass
+class RoundTrip:
+    scores: list[Score] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def copy_course(root: Path, dest: Path, config: Path | None = None) -> Path:
+    """A throw-away copy of the graded parts of a course, so grading never touches the real one."""
+    for part in ("solutions", "exercises"):
+        if (root / part).is_dir():
+            shutil.copytree(root / part, dest / part, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    (dest / "grading").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(config or root / "grading" / "nbgrader_config.py", dest / "grading" / "nbgrader_config.py")
+    return dest
+
+
+def submit(course: Path, student: str, assignment: str, source: Path) -> Path:
+    """Place a folder of notebooks where nbgrader expects a trainee's submission."""
+    target = course / "grading" / "submitted" / student / assignment
+    shutil.copytree(source, target)
+    # nbgrader reads the submission time from this file; a fixed value keeps runs identical.
+    (target / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+    return target
+
+
+def round_trip(root: Path, names: list[str] | None = None, workdir: Path | None = None,
+               config: Path | None = None) -> RoundTrip:
+    """Release, submit the reference solution and a blank exercise, autograde, give feedback; check it all."""
+    names = names or assignments(root)
+    report = RoundTrip()
+    with tempfile.TemporaryDirectory(prefix="vidlab-roundtrip-", dir=workdir) as tmp:
+        course = copy_course(root, Path(tmp), config)
+        shutil.rmtree(course / "exercises", ignore_errors=True)
+        build_exercises(course, names)
+        report.problems += [f"exercise leaks {leak}" for leak in leaked_markers(course / "exercises")]
+        grader = api(course)
+        for name in names:
+            submit(course, REFERENCE_STUDENT, name, course / "solutions" / name)
+            submit(course, BLANK_STUDENT, name, course / "exercises" / name)
+            for student in (REFERENCE_STUDENT, BLANK_STUDENT):
+                _run(f"autograde {name} {student}", grader.autograde(name, student, force=True, create=True))
+                _run(f"generate_feedback {name} {student}", grader.generate_feedback(name, student, force=True))
+            report.scores += scores(grader, name)
+        feedback = course / "grading" / "feedback"
+        # The reference solution's own feedback rightly shows its solution; hidden tests never.
+        report.problems += [f"feedback leaks {leak}" for leak in leaked_markers(feedback, "*.html", HIDDEN_TEST_MARKERS)]
+        report.problems += [f"feedback leaks {leak}" for leak in leaked_markers(feedback / BLANK_STUDENT, "*.html")]
+    for s in report.scores:
+        if s.max_score <= 0:
+            report.problems.append(f"{s.assignment}: no autograded points at all")
+        elif s.student == REFERENCE_STUDENT and s.score != s.max_score:
+            report.problems.append(f"{s.assignment}: reference solution scored {s.score:g} of {s.max_score:g}")
+        elif s.student == BLANK_STUDENT and s.score != 0:
+            report.problems.append(f"{s.assignment}: blank exercise scored {s.score:g} of {s.max_score:g}")
+    return report
+
+
+def scores(grader, assignment: str) -> list[Score]:
+    """Every autograded submission's total for one assignment, from the gradebook."""
+    with grader.gradebook as book:
+        return [
+            Score(assignment, sub.student.id, float(sub.score), float(sub.max_score))
+            for sub in book.assignment_submissions(assignment)
+        ]
+
+
+def is_clean(path: Path) -> bool:
+    """A committed notebook carries no outputs and no execution counts."""
+    nb = nbformat.read(path, as_version=4)
+    return all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
