@@ -43,8 +43,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     from vidlab import grading, lab
 
     root = _root(args)
-    lab.register_kernel()
-    lab.write_jupyter_config(root)
+    lab.prepare(root)
     if not args.no_data:
         _generate(args.profile)
     grading.build_exercises(root)

@@ -69,16 +69,20 @@ def _project_jupyter(root: Path) -> Iterator[None]:
 
 
 def write_jupyter_config(root: Path) -> Path:
-    """Point nbgrader (formgrader, validate) at grading/nbgrader_config.py from Jupyter's config dir."""
+    """Config in the project's Jupyter dir: nbgrader reads the course's grading config; Lab stays offline."""
     config_dir = Path(jupyter_env(root)["JUPYTER_CONFIG_DIR"])
     config_dir.mkdir(parents=True, exist_ok=True)
     course_config = (root / "grading" / "nbgrader_config.py").resolve()
-    target = config_dir / "nbgrader_config.py"
-    target.write_text(
+    (config_dir / "nbgrader_config.py").write_text(
         "# Written by `vidlab lab`: the course's own grading config is the one that counts.\n"
         f"load_subconfig({str(course_config)!r})\n"
     )
-    return target
+    (config_dir / "jupyter_lab_config.py").write_text(
+        "# Written by `vidlab lab`: an offline course never asks the internet for news or updates.\n"
+        "c.LabApp.news_url = None\n"
+        "c.LabApp.check_for_updates_class = 'jupyterlab.NeverCheckForUpdate'\n"
+    )
+    return config_dir
 
 
 def register_kernel() -> Path:
@@ -86,6 +90,13 @@ def register_kernel() -> Path:
     from ipykernel.kernelspec import install
 
     return Path(install(kernel_name=KERNEL_NAME, display_name="Python 3 (ipykernel)", prefix=sys.prefix))
+
+
+def prepare(root: Path) -> None:
+    """Everything the lab needs before it starts: the kernel and nbgrader's pointer to the course config."""
+    use_project_dirs(root)
+    register_kernel()
+    write_jupyter_config(root)
 
 
 def lab_command(root: Path, port: int, token: str | None = None) -> list[str]:

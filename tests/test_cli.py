@@ -1,0 +1,61 @@
+"""The `vidlab` command: help on every verb, clear one-line errors, a doctor that tells the truth."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["course"], ["course", "build"], ["course", "check"], ["doctor"]]
+
+
+def vidlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vidlab.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.mark.parametrize("verb", VERBS, ids=[" ".join(v) or "vidlab" for v in VERBS])
+def test_every_verb_has_help(verb):
+    result = vidlab(*verb, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: vidlab" in result.stdout
+
+
+def test_unknown_profile_is_one_clear_line(tmp_path):
+    result = vidlab("data", "generate", "--profile", "nonsense", env={"VIDLAB_DATA": str(tmp_path)})
+    assert result.returncode != 0
+    assert result.stderr.strip() == "vidlab: error: unknown profile 'nonsense': choose one of tiny, classroom, full"
+    assert not any(tmp_path.iterdir()), "nothing may be written for a bad profile"
+
+
+def test_missing_data_is_one_clear_line(tmp_path):
+    result = vidlab("course", "check", "--profile", "tiny", env={"VIDLAB_DATA": str(tmp_path / "nowhere")})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "no generated data for profile 'tiny'" in lines[0] and "make data PROFILE=tiny" in lines[0]
+
+
+def test_doctor_on_a_healthy_setup(tiny_data):
+    result = vidlab("doctor", "--profile", "tiny")
+    assert result.returncode == 0, result.stderr
+    for package in ("jupyterlab", "nbgrader", "papermill", "pandas", "pillow", "exifread"):
+        assert package in result.stdout
+    assert "server extensions enabled" in result.stdout
+
+
+def test_doctor_names_missing_data(tmp_path):
+    result = vidlab("doctor", "--profile", "tiny", env={"VIDLAB_DATA": str(tmp_path)})
+    assert result.returncode == 1
+    assert "PROBLEM: no generated data for profile 'tiny'" in result.stderr
+
+
+def test_data_generate_writes_a_profile(tmp_path):
+    result = vidlab("data", "generate", "--profile", "tiny", env={"VIDLAB_DATA": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "tiny" / "generation.json").is_file()
+    assert (tmp_path / "tiny" / "case").is_dir()

@@ -1,0 +1,86 @@
+"""`make lab`'s code path: JupyterLab serves the course with the kernel and nbgrader's formgrader."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from vidlab import grading, lab
+
+from conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, token: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.read()
+
+
+@pytest.fixture(scope="module")
+def server():
+    lab.prepare(ROOT)
+    port, token = free_port(), secrets.token_hex(16)
+    process = subprocess.Popen(lab.lab_command(ROOT, port, token), cwd=ROOT, env=lab.jupyter_env(ROOT),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            get(f"{base}/api/status", token)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"JupyterLab did not start:\n{process.stderr.read()[-3000:]}")
+            time.sleep(0.5)
+    yield base, token
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_lab_page_answers(server):
+    base, token = server
+    status, body = get(f"{base}/lab", token)
+    assert status == 200 and b"JupyterLab" in body
+
+
+def test_python3_kernel_is_offered(server):
+    base, token = server
+    _, body = get(f"{base}/api/kernelspecs", token)
+    assert "python3" in json.loads(body)["kernelspecs"]
+
+
+def test_nbgrader_server_extensions_are_enabled(server):
+    enabled = lab.enabled_server_extensions(ROOT)
+    assert all(enabled.get(name) for name in lab.NBGRADER_SERVER_EXTENSIONS), enabled
+
+
+def test_formgrader_lists_the_course_assignments(server):
+    base, token = server
+    status, body = get(f"{base}/formgrader/api/assignments", token)
+    assert status == 200
+    listed = {a["name"] for a in json.loads(body)}
+    assert set(grading.assignments(ROOT)) <= listed and listed
+
+
+def test_lab_never_fetches_news_or_updates(server):
+    base, token = server
+    _, body = get(f"{base}/lab/api/update", token)
+    assert json.loads(body).get("notification") is None
+    page = get(f"{base}/lab", token)[1].decode()
+    assert '"news": {"disabled": true}' in page
