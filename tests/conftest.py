@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from vidlab import grading, lab
+from vidlab import course, lab
 
-ROOT = grading.project_root()
+ROOT = course.project_root()
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # Same isolation as the `vidlab` command: kernels and nbgrader find the project's dirs, not $HOME's.

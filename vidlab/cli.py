@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from vidlab import course
-from vidlab.grading import GradingError
 
 
 class UsageError(Exception):
@@ -16,9 +15,7 @@ class UsageError(Exception):
 
 
 def _root(args: argparse.Namespace) -> Path:
-    from vidlab.grading import project_root
-
-    root = Path(args.course).resolve() if getattr(args, "course", None) else project_root()
+    root = Path(args.course).resolve() if getattr(args, "course", None) else course.project_root()
     if not (root / "solutions").is_dir() or not (root / "grading" / "nbgrader_config.py").is_file():
         raise UsageError(f"{root} is not a VID Lab course folder (no solutions/ or grading/nbgrader_config.py)")
     return root
@@ -33,6 +30,15 @@ def _generate(profile: str, force: bool = False, seed: int | None = None) -> Pat
         raise UsageError(str(error)) from None
 
 
+def _build(root: Path, names: list[str] | None = None) -> list[Path]:
+    from vidlab import grading
+
+    try:
+        return grading.build_exercises(root, names)
+    except grading.GradingError as error:
+        raise UsageError(str(error)) from None
+
+
 def cmd_data_generate(args: argparse.Namespace) -> int:
     folder = _generate(args.profile, force=args.force, seed=args.seed)
     print(f"data for profile {args.profile!r} is in {folder}")
@@ -40,21 +46,19 @@ def cmd_data_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from vidlab import grading, lab
+    from vidlab import lab
 
     root = _root(args)
     lab.prepare(root)
     if not args.no_data:
         _generate(args.profile)
-    grading.build_exercises(root)
+    _build(root)
     return lab.start(root, args.port)
 
 
 def cmd_course_build(args: argparse.Namespace) -> int:
-    from vidlab import grading
-
     root = _root(args)
-    for folder in grading.build_exercises(root, args.assignment or None):
+    for folder in _build(root, args.assignment or None):
         print(f"built {folder.relative_to(root)}")
     return 0
 
@@ -63,9 +67,12 @@ def cmd_course_check(args: argparse.Namespace) -> int:
     from vidlab import grading
 
     root = _root(args)
-    os.environ.setdefault("VIDLAB_PROFILE", args.profile)
+    os.environ["VIDLAB_PROFILE"] = args.profile
     course.data_dir(args.profile)  # fail early, with the clear message, if the data is missing
-    report = grading.round_trip(root, args.assignment or None)
+    try:
+        report = grading.round_trip(root, args.assignment or None)
+    except grading.GradingError as error:
+        raise UsageError(str(error)) from None
     for s in report.scores:
         print(f"{s.assignment:45} {s.student:20} {s.score:g}/{s.max_score:g}")
     for problem in report.problems:
@@ -144,14 +151,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vidlab import grading, lab
+    from vidlab import lab
 
     args = parser().parse_args(argv)
     # Jupyter, IPython and matplotlib then write inside the project, never to $HOME.
-    lab.use_project_dirs(grading.project_root())
+    lab.use_project_dirs(course.project_root())
     try:
         return args.run(args)
-    except (UsageError, GradingError, course.DataMissingError, FileNotFoundError, PermissionError) as error:
+    except (UsageError, course.DataMissingError, FileNotFoundError, PermissionError) as error:
         print(f"vidlab: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

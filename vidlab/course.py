@@ -18,12 +18,17 @@ def default_profile() -> str:
     return os.environ.get("VIDLAB_PROFILE") or COURSE_DEFAULT_PROFILE
 
 
+def project_root() -> Path:
+    """The course folder this toolkit was installed from (holds solutions/, exercises/, grading/)."""
+    return Path(__file__).resolve().parent.parent
+
+
 def data_root() -> Path:
     """Folder holding one sub-folder per generated profile: $VIDLAB_DATA, else synthetic_data/output."""
     override = os.environ.get("VIDLAB_DATA")
     if override:
         return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parent.parent / "synthetic_data" / "output"
+    return project_root() / "synthetic_data" / "output"
 
 
 def data_dir(profile: str | None = None) -> Path:

@@ -38,11 +38,6 @@ class HideHiddenTestTracebacks(NbGraderPreprocessor):
         return cell, resources
 
 
-def project_root() -> Path:
-    """The course folder this toolkit was installed from (holds solutions/, exercises/, grading/)."""
-    return Path(__file__).resolve().parent.parent
-
-
 def assignments(root: Path) -> list[str]:
     """Assignment names: one folder per graded session under solutions/."""
     source = root / "solutions"
