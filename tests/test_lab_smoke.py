@@ -29,10 +29,17 @@ def get(url: str, token: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture(scope="module")
-def server():
+def home(tmp_path_factory):
+    """An empty home folder for the server: the lab must leave it empty."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def server(home):
     lab.prepare(ROOT)
     port, token = free_port(), secrets.token_hex(16)
-    process = subprocess.Popen(lab.lab_command(ROOT, port, token), cwd=ROOT, env=lab.jupyter_env(ROOT),
+    env = {**lab.jupyter_env(ROOT), "HOME": str(home)}
+    process = subprocess.Popen(lab.lab_command(ROOT, port, token), cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -84,3 +91,18 @@ def test_lab_never_fetches_news_or_updates(server):
     assert json.loads(body).get("notification") is None
     page = get(f"{base}/lab", token)[1].decode()
     assert '"news": {"disabled": true}' in page
+
+
+def test_lab_writes_nothing_to_home(server, home):
+    base, token = server
+    # Start and stop a kernel too: kernels are where stray config and history files come from.
+    request = urllib.request.Request(f"{base}/api/kernels", data=b'{"name": "python3"}', method="POST",
+                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        kernel = json.loads(response.read())
+    time.sleep(2)
+    request = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}", method="DELETE",
+                                     headers={"Authorization": f"token {token}"})
+    urllib.request.urlopen(request, timeout=30)
+    written = [str(p.relative_to(home)) for p in home.rglob("*")]
+    assert not written, f"the lab wrote into the home folder: {written}"

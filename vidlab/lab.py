@@ -81,6 +81,8 @@ def write_jupyter_config(root: Path) -> Path:
         "# Written by `vidlab lab`: an offline course never asks the internet for news or updates.\n"
         "c.LabApp.news_url = None\n"
         "c.LabApp.check_for_updates_class = 'jupyterlab.NeverCheckForUpdate'\n"
+        "# Language-server discovery shells out to npm, which writes logs into $HOME.\n"
+        "c.LanguageServerManager.autodetect = False\n"
     )
     return config_dir
 
