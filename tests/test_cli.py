@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 
-VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["course"], ["course", "build"], ["course", "check"], ["doctor"]]
+VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["course"], ["course", "build"], ["course", "check"], ["scan"], ["doctor"]]
 
 
 def vidlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -59,3 +59,23 @@ def test_data_generate_writes_a_profile(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "tiny" / "generation.json").is_file()
     assert (tmp_path / "tiny" / "case").is_dir()
+
+
+def test_scan_inventories_the_seized_sample(tiny_data, tmp_path):
+    import pandas as pd
+
+    sample = tiny_data / "case" / "seized_sample"
+    out = tmp_path / "inventory.parquet"
+    result = vidlab("scan", str(sample), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    inventory = pd.read_parquet(out)
+    files = sorted(p.relative_to(sample).as_posix() for p in sample.rglob("*") if p.is_file())
+    assert sorted(inventory["path"]) == files
+
+
+def test_scan_refuses_to_write_inside_the_evidence(tiny_data):
+    sample = tiny_data / "case" / "seized_sample"
+    result = vidlab("scan", str(sample), "--out", str(sample / "inventory.parquet"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (sample / "inventory.parquet").exists()

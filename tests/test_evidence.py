@@ -1,14 +1,22 @@
-"""vidlab.evidence: real files in (made with Pillow, zipfile or by hand), real answers out."""
+"""vidlab.evidence: real files in (made with Pillow, zipfile, wave, sqlite3 or by hand), real answers out.
+
+The sample builders and the `blobs` / `evidence_dir` fixtures here are shared with test_formats and test_scan.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import math
+import multiprocessing
 import os
 import random
 import socket
+import sqlite3
 import struct
+import wave
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +25,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from vidlab import evidence as ev
+from vidlab import formats as fm
 
 # --------------------------------------------------------------------------- building real files
 
@@ -97,11 +106,51 @@ def _zip() -> bytes:
     return buf.getvalue()
 
 
+def _wav(seconds: float = 0.25, rate: int = 8000) -> bytes:
+    """Mono 16-bit PCM with a 50 Hz mains hum, written by the standard library's wave module."""
+    samples = (int(8000 * math.sin(2 * math.pi * 50 * i / rate)) for i in range(int(seconds * rate)))
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"".join(struct.pack("<h", s) for s in samples))
+    return buf.getvalue()
+
+
+def _chunk(fourcc: bytes, body: bytes) -> bytes:
+    """One RIFF chunk, padded to an even length."""
+    return fourcc + struct.pack("<I", len(body)) + body + (b"\x00" if len(body) % 2 else b"")
+
+
+def _avi() -> bytes:
+    """A one-frame Motion-JPEG AVI built by hand (the standard library has no AVI writer)."""
+    frame = _save(_noise(32, 24), "JPEG", quality=70)
+    avih = struct.pack("<14I", 40000, 0, 0, 0x10, 1, 0, 1, 0, 32, 24, 0, 0, 0, 0)
+    strh = b"vidsMJPG" + struct.pack("<IHHIIIIIIIIhhhh", 0, 0, 0, 0, 1, 25, 0, 1, len(frame), 0, 0, 0, 0, 32, 24)
+    strf = struct.pack("<IiiHH4sIiiII", 40, 32, 24, 1, 24, b"MJPG", 32 * 24 * 3, 0, 0, 0, 0)
+    hdrl = b"hdrl" + _chunk(b"avih", avih) + _chunk(b"LIST", b"strl" + _chunk(b"strh", strh) + _chunk(b"strf", strf))
+    movi = b"movi" + _chunk(b"00dc", frame)
+    idx1 = b"00dc" + struct.pack("<III", 0x10, 4, len(frame))
+    return _chunk(b"RIFF", b"AVI " + _chunk(b"LIST", hdrl) + _chunk(b"LIST", movi) + _chunk(b"idx1", idx1))
+
+
+def _sqlite(tmp: Path) -> bytes:
+    """A small SQLite database of the kind phone apps keep, made by the standard library."""
+    path = tmp / "messages.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE message (id INTEGER PRIMARY KEY, sent TEXT, body TEXT)")
+        db.executemany("INSERT INTO message (sent, body) VALUES (?, ?)",
+                       [("2024-05-01T10:00:00Z", "meet at the cafe"), ("2024-05-01T10:05:00Z", "ok")])
+    db.close()
+    return path.read_bytes()
+
+
 TEXT = "Exhibit 12 – seized laptop\nÜbersicht, résumé, 日本語\n" * 20
 
 
 @pytest.fixture(scope="module")
-def blobs() -> dict[str, bytes]:
+def blobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """Every sample, built once per test module."""
     return {
         "jpeg_exif": _jpeg_exif(),
@@ -117,6 +166,9 @@ def blobs() -> dict[str, bytes]:
         "pdf": _pdf(),
         "zip": _zip(),
         "text": TEXT.encode("utf-8"),
+        "wav": _wav(),
+        "avi": _avi(),
+        "sqlite": _sqlite(tmp_path_factory.mktemp("sqlite")),
     }
 
 
@@ -137,11 +189,16 @@ FILES = {
     "docs/report.pdf": ("pdf", "pdf", True),
     "docs/archive.zip": ("zip", "zip", True),
     "docs/notes.txt": ("text", "text", True),
+    "media/hum.wav": ("wav", "wav", True),
+    "media/clip.avi": ("avi", "avi", True),
+    "apps/chat.sqlite": ("sqlite", "sqlite", True),
+    "apps/contacts.db": ("sqlite", "sqlite", None),  # .db is also Windows' Thumbs.db (OLE): cannot judge
     # renamed files: the name lies about the content
     "renamed/holiday.png": ("jpeg_exif", "jpeg", False),
     "renamed/invoice.pdf": ("png", "png", False),
     "renamed/clip.mp4": ("heic", "heic", False),
     "renamed/list.jpg": ("text", "text", False),
+    "renamed/movie.mp4": ("avi", "avi", False),
     "renamed/backup.dat": ("zip", "zip", None),  # extension unknown to us: cannot judge
     "renamed/noextension": ("jpeg_exif", "jpeg", None),
 }
@@ -157,6 +214,18 @@ def evidence_dir(tmp_path: Path, blobs: dict[str, bytes]) -> Path:
         path.write_bytes(blobs[key])
     (root / "empty.jpg").write_bytes(b"")
     return root
+
+
+def _deny(name: str, monkeypatch) -> None:
+    """Make every file called `name` unreadable (tests run as root, which reads through chmod 000)."""
+    real_open = ev.open_readonly
+
+    def deny(path):
+        if Path(path).name == name:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path)
+
+    monkeypatch.setattr(ev, "open_readonly", deny)
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -192,7 +261,11 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
         (b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  ", "mp4"),
         (b"\x00\x00\x00\x08wide\x00\x10\x00\x00mdat", "mp4"),  # old QuickTime, no ftyp
         (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "webp"),
-        (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00", "unknown"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00", "wav"),
+        (b"RIFF\xf0\x1f\x00\x00AVI LIST\xc0\x00\x00\x00hdrl", "avi"),
+        (b"RIFF\x24\x00\x00\x00AVIX", "unknown"),  # an OpenDML continuation, not a file start
+        (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  ", "sqlite"),
+        (b"SQLite format 2\n", "text"),  # not the SQLite 3 signature
         (b"BM6\x84\x03\x00\x00\x00\x00\x006\x00\x00\x00(\x00\x00\x00", "bmp"),
         (b"BMW service history\nBMW 320d, 2019\n", "text"),  # starts 'BM' but is text
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "pdf"),
@@ -239,6 +312,7 @@ def test_extensions_map() -> None:
                       "hif": "heic", "webp": "webp", "bmp": "bmp", "pdf": "pdf", "zip": "zip",
                       "mp4": "mp4", "mov": "mp4", "m4v": "mp4", "txt": "text", "log": "text",
                       "ini": "text", "csv": "text", "json": "text", "xml": "text", "md": "text",
+                      "avi": "avi", "wav": "wav", "sqlite": "sqlite", "sqlite3": "sqlite",
                       "dng": "tiff", "nef": "tiff", "cr2": "tiff", "arw": "tiff"}.items():
         assert ev.EXTENSIONS[ext] == kind, ext
 
@@ -257,408 +331,6 @@ def test_extension_matches_edge_cases(tmp_path: Path) -> None:
     assert ev.extension_matches("raw.NEF", "tiff") is True
 
 
-# --------------------------------------------------------------------------- JPEG
-
-
-def _first_occurrences(segs: list[ev.Segment]) -> list[str]:
-    seen: list[str] = []
-    for s in segs:
-        if s.name not in seen:
-            seen.append(s.name)
-    return seen
-
-
-def _assert_walk_consistent(segs: list[ev.Segment], data: bytes) -> None:
-    """Offsets increase, segments stay inside the file, markers are the bytes at their offsets."""
-    last_end = 0
-    for s in segs:
-        assert s.offset >= last_end and s.length >= 0 and s.end <= len(data), s
-        if s.marker.startswith("FF"):
-            assert data[s.offset:s.offset + 2].hex().upper() == s.marker, s
-        last_end = s.end
-
-
-def test_jpeg_segments_baseline_with_exif(blobs: dict[str, bytes]) -> None:
-    data = blobs["jpeg_exif"]
-    segs = ev.jpeg_segments(data)
-    order = _first_occurrences(segs)
-    expected = ["SOI", "APP1", "DQT", "SOF0", "DHT", "SOS", "EOI"]
-    assert [n for n in order if n in expected] == expected
-    assert segs[0] == ev.Segment(0, "FFD8", "SOI", 2, "")
-    assert segs[-1].name == "EOI" and segs[-1].end == len(data)
-    app1 = next(s for s in segs if s.name == "APP1")
-    assert app1.note == "Exif" and app1.marker == "FFE1"
-    assert data[app1.offset + 4:app1.offset + 10] == b"Exif\x00\x00"
-    sof = next(s for s in segs if s.name == "SOF0")
-    assert sof.note.startswith("baseline DCT 320×240, 3 components")
-    assert sof.length == 2 + 17  # marker + 8 + 3 components × 3
-    assert next(s for s in segs if s.name == "APP0").note == "JFIF"
-    assert {s.note for s in segs if s.name == "DQT"} <= {"table 0", "table 1", "tables 0, 1"}
-    sos = [s for s in segs if s.name == "SOS"]
-    assert len(sos) == 1 and sos[0].length > 1000  # spans the entropy-coded data
-    # segments tile the file exactly: nothing missed, nothing overlapping
-    assert sum(s.length for s in segs) == len(data)
-    _assert_walk_consistent(segs, data)
-
-
-def test_jpeg_segments_path_and_bytes_agree(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    path = _write(tmp_path, "a.jpg", blobs["jpeg_exif"])
-    assert ev.jpeg_segments(path) == ev.jpeg_segments(blobs["jpeg_exif"]) == ev.jpeg_segments(str(path))
-    assert ev.jpeg_segments(bytearray(blobs["jpeg_exif"])) == ev.jpeg_segments(path)
-
-
-def test_jpeg_segments_progressive_has_many_scans(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["jpeg_progressive"]
-    segs = ev.jpeg_segments(data)
-    names = [s.name for s in segs]
-    assert "SOF2" in names and "SOF0" not in names
-    assert names.count("SOS") >= 3
-    assert names[-1] == "EOI"
-    assert next(s for s in segs if s.name == "SOF2").note.startswith("progressive DCT 320×240, 3 components")
-    assert sum(s.length for s in segs) == len(data)
-    _assert_walk_consistent(segs, data)
-    assert ev.is_complete(_write(tmp_path, "p.jpg", data)) is True
-
-
-def test_jpeg_restart_markers_are_inside_the_scan() -> None:
-    data = _save(_noise(), "JPEG", quality=90, restart_marker_rows=1)
-    segs = ev.jpeg_segments(data)
-    names = [s.name for s in segs]
-    assert "DRI" in names and names.count("SOS") == 1 and names[-1] == "EOI"
-    assert not any(n.startswith("RST") for n in names)
-    sos = next(s for s in segs if s.name == "SOS")
-    assert "restart markers" in sos.note
-    assert sum(s.length for s in segs) == len(data)
-
-
-def test_jpeg_fill_bytes_before_a_marker() -> None:
-    data = _jpeg_exif()
-    dqt = next(s for s in ev.jpeg_segments(data) if s.name == "DQT")
-    padded = data[:dqt.offset] + b"\xff\xff\xff" + data[dqt.offset:]
-    segs = ev.jpeg_segments(padded)
-    dqt2 = next(s for s in segs if s.name == "DQT")
-    assert dqt2.offset == dqt.offset + 3  # points at the real FF DB
-    assert "fill" in dqt2.note
-    assert segs[-1].name == "EOI"
-
-
-def test_jpeg_truncated_in_scan(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["jpeg_exif"]
-    sos = next(s for s in ev.jpeg_segments(data) if s.name == "SOS")
-    cut = data[: sos.offset + sos.length // 2]
-    segs = ev.jpeg_segments(cut)
-    assert segs[-1].name == "SOS" and segs[-1].note.startswith("truncated")
-    assert segs[-1].end == len(cut)
-    assert "EOI" not in [s.name for s in segs]
-    assert ev.is_complete(_write(tmp_path, "cut.jpg", cut)) is False
-    assert ev.is_complete(_write(tmp_path, "whole.jpg", data)) is True
-
-
-def test_jpeg_cut_anywhere_never_raises(blobs: dict[str, bytes]) -> None:
-    data = blobs["jpeg_exif"]
-    for cut in list(range(2, 800)) + list(range(800, len(data), 997)):
-        segs = ev.jpeg_segments(data[:cut])
-        assert segs[0].name == "SOI"
-        assert "EOI" not in [s.name for s in segs]
-        _assert_walk_consistent(segs, data[:cut])
-
-
-def test_jpeg_corrupted_bytes_never_raise(blobs: dict[str, bytes]) -> None:
-    rng = random.Random(42)
-    data = blobs["jpeg_progressive"]
-    for _ in range(150):
-        damaged = bytearray(data)
-        for _ in range(rng.randint(1, 8)):
-            damaged[rng.randrange(2, len(damaged))] = rng.randrange(256)
-        segs = ev.jpeg_segments(bytes(damaged))
-        assert segs[0].name == "SOI"
-        _assert_walk_consistent(segs, bytes(damaged))
-
-
-def test_jpeg_bogus_lengths(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["jpeg_exif"]
-    app0 = next(s for s in ev.jpeg_segments(data) if s.name == "APP0")
-    small = data[:app0.offset] + _save(_noise(16, 16), "JPEG")[2:]  # short file: SOI + a tiny JPEG body
-    small_app0 = next(s for s in ev.jpeg_segments(small) if s.name == "APP0")
-
-    # 1. a length that runs past the end of the file
-    past_end = bytearray(small)
-    past_end[small_app0.offset + 2:small_app0.offset + 4] = b"\xff\xff"
-    segs = ev.jpeg_segments(bytes(past_end))
-    assert segs[-1].name == "APP0" and segs[-1].note.startswith("truncated")
-    assert segs[-1].end == len(past_end)
-    assert ev.is_complete(_write(tmp_path, "past.jpg", bytes(past_end))) is False
-
-    # 2. a length below the minimum of 2: flagged, and the walk resynchronises at the next marker
-    zero = bytearray(data)
-    zero[app0.offset + 2:app0.offset + 4] = b"\x00\x00"
-    segs = ev.jpeg_segments(bytes(zero))
-    assert segs[1].name == "APP0" and "bogus length 0" in segs[1].note
-    names = [s.name for s in segs]
-    assert "junk" in names and names[-1] == "EOI" and "SOF0" in names
-
-    # 3. a length a few bytes short: the walk lands inside the segment, reports junk, then recovers
-    short = bytearray(data)
-    short[app0.offset + 2:app0.offset + 4] = struct.pack(">H", 16 - 5)
-    segs = ev.jpeg_segments(bytes(short))
-    junk = next(s for s in segs if s.name == "junk")
-    assert junk.offset == app0.offset + 2 + 11 and junk.length == 5
-    assert [s.name for s in segs][-1] == "EOI"
-    _assert_walk_consistent(segs, bytes(short))
-
-
-def test_jpeg_trailing_data_after_eoi(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["jpeg_exif"]
-    for extra, words in [(_save(_noise(32, 24), "JPEG"), "another JPEG"),
-                         (_zip(), "looks like zip"),
-                         (bytes(100), "zero padding")]:
-        segs = ev.jpeg_segments(data + extra)
-        assert segs[-2].name == "EOI"
-        assert segs[-1].name == "trailing" and segs[-1].length == len(extra)
-        assert words in segs[-1].note
-        assert ev.is_complete(_write(tmp_path, "t.jpg", data + extra)) is True
-
-
-def test_jpeg_segments_rejects_other_files(blobs: dict[str, bytes]) -> None:
-    with pytest.raises(ValueError, match="not a JPEG"):
-        ev.jpeg_segments(blobs["png"])
-    with pytest.raises(ValueError, match="not a JPEG"):
-        ev.jpeg_segments(b"")
-
-
-def test_jpeg_without_scan_is_incomplete(tmp_path: Path) -> None:
-    path = _write(tmp_path, "headers-only.jpg", b"\xff\xd8\xff\xfe\x00\x05hi!\xff\xd9")
-    assert [s.name for s in ev.jpeg_segments(path)] == ["SOI", "COM", "EOI"]
-    assert ev.jpeg_segments(path)[1].note == "hi!"
-    assert ev.is_complete(path) is False
-
-
-# --------------------------------------------------------------------------- PNG
-
-
-def test_png_chunks(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["png"]
-    chunks = ev.png_chunks(data)
-    names = [c.name for c in chunks]
-    assert names[0] == "IHDR" and names[-1] == "IEND" and "IDAT" in names
-    assert chunks[0].offset == 8 and chunks[0].length == 25 and chunks[0].marker == "49484452"
-    assert chunks[0].note == "320×240, 8-bit RGB"
-    text = next(c for c in chunks if c.name in ("tEXt", "iTXt", "zTXt"))
-    assert text.note == "Software"
-    assert not any("bad CRC" in c.note for c in chunks)
-    assert chunks[-1].end == len(data) and sum(c.length for c in chunks) == len(data) - 8
-    assert ev.png_chunks(_write(tmp_path, "a.png", data)) == chunks
-    assert ev.is_complete(tmp_path / "a.png") is True
-
-
-def test_png_bad_crc_truncation_and_rejection(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["png"]
-    idat = next(c for c in ev.png_chunks(data) if c.name == "IDAT")
-    flipped = bytearray(data)
-    flipped[idat.offset + 8 + 10] ^= 0xFF
-    chunks = ev.png_chunks(bytes(flipped))
-    bad = [c.name for c in chunks if "bad CRC" in c.note]
-    assert bad == ["IDAT"]
-    assert chunks[-1].name == "IEND"
-
-    cut = data[: idat.offset + idat.length // 2]
-    chunks = ev.png_chunks(cut)
-    assert chunks[-1].name == "IDAT" and chunks[-1].note.startswith("truncated")
-    assert ev.is_complete(_write(tmp_path, "cut.png", cut)) is False
-    for n in range(8, len(data), 211):
-        ev.png_chunks(data[:n])  # never raises
-    with pytest.raises(ValueError, match="not a PNG"):
-        ev.png_chunks(blobs["jpeg_exif"])
-
-
-def test_png_palette_interlace_and_exif() -> None:
-    im = _noise(40, 30).convert("P")
-    data = _save(im, "PNG", exif=_exif())
-    chunks = ev.png_chunks(data)
-    assert chunks[0].note == "40×30, 8-bit palette"
-    names = [c.name for c in chunks]
-    assert "PLTE" in names and "eXIf" in names
-    assert next(c for c in chunks if c.name == "PLTE").note.endswith("colours")
-    # Pillow does not write Adam7 PNGs: set the IHDR interlace flag by hand, with a fresh CRC
-    ihdr = bytearray(data[8:33])
-    ihdr[20] = 1
-    ihdr[21:25] = struct.pack(">I", zlib.crc32(bytes(ihdr[4:21])))
-    chunks = ev.png_chunks(data[:8] + bytes(ihdr) + data[33:])
-    assert chunks[0].note == "40×30, 8-bit palette, interlaced"
-
-
-# --------------------------------------------------------------------------- ISO-BMFF (HEIC, AVIF, MP4)
-
-
-def test_heic_boxes(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["heic"]
-    path = _write(tmp_path, "x.heic", data)
-    assert ev.identify(path) == "heic"
-    boxes = ev.bmff_boxes(path)
-    names = [b.name for b in boxes]
-    assert names[0] == "ftyp" and "meta" in names and "mdat" in names
-    assert boxes[0].marker == "66747970" and "major brand heic" in boxes[0].note
-    assert sum(b.length for b in boxes) == len(data)
-    assert ev.structure(path) == boxes
-    assert ev.is_complete(path) is True
-    mdat = next(b for b in boxes if b.name == "mdat")
-    cut = _write(tmp_path, "cut.heic", data[: mdat.offset + mdat.length // 2])
-    assert ev.bmff_boxes(cut)[-1].note.startswith("truncated")
-    assert ev.is_complete(cut) is False
-
-
-def test_avif_is_its_own_kind(tmp_path: Path) -> None:
-    try:
-        data = _save(_noise(32, 24), "AVIF", quality=50)
-    except (KeyError, OSError, ValueError):
-        data = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00\x00\x00\x08mdat"
-    path = _write(tmp_path, "x.avif", data)
-    assert ev.identify(path) == "avif" and ev.extension_matches(path) is True
-    assert ev.bmff_boxes(path)[0].note.startswith("major brand avif")
-
-
-def test_bmff_largesize_and_size_zero() -> None:
-    ftyp = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41"
-    free = struct.pack(">I", 1) + b"free" + struct.pack(">Q", 24) + bytes(8)  # 64-bit size
-    mdat = struct.pack(">I", 0) + b"mdat" + bytes(100)  # size 0: runs to the end
-    boxes = ev.bmff_boxes(ftyp + free + mdat)
-    assert [b.name for b in boxes] == ["ftyp", "free", "mdat"]
-    assert boxes[0].note.startswith("major brand isom") and "mp41" in boxes[0].note
-    assert boxes[1].length == 24 and "64-bit" in boxes[1].note
-    assert boxes[2].length == 108 and "end of the file" in boxes[2].note
-    assert ev.sniff(ftyp) == "mp4"
-    huge = ftyp + struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", 2**40)
-    assert ev.bmff_boxes(huge)[-1].note.startswith("truncated")
-    assert ev.bmff_boxes(ftyp + struct.pack(">I", 3) + b"free")[-1].note.startswith("bogus size")
-    with pytest.raises(ValueError, match="not an ISO-BMFF"):
-        ev.bmff_boxes(b"\x89PNG\r\n\x1a\n")
-
-
-# --------------------------------------------------------------------------- TIFF
-
-
-def test_tiff_header_both_byte_orders(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    for key, order in (("tiff_le", "little-endian (II)"), ("tiff_be", "big-endian (MM)")):
-        data = blobs[key]
-        info = ev.tiff_header(_write(tmp_path, f"{key}.tif", data))
-        fmt = "<" if key == "tiff_le" else ">"
-        first = struct.unpack(fmt + "I", data[4:8])[0]
-        entries = struct.unpack(fmt + "H", data[first:first + 2])[0]
-        assert info["byte_order"] == order
-        assert info["first_ifd_offset"] == first and info["ifd0_entries"] == entries > 5
-        assert info["problems"] == []
-        assert ev.is_complete(tmp_path / f"{key}.tif") is True
-        segs = ev.structure(tmp_path / f"{key}.tif")
-        assert [s.name for s in segs][:1] == ["header"] and "IFD0" in [s.name for s in segs]
-
-
-def test_tiff_loops_and_bogus_offsets_are_safe(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    # IFD0 whose next-IFD pointer points back at itself
-    entry = struct.pack("<HHII", 256, 4, 1, 1)
-    looped = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1) + entry + struct.pack("<I", 8)
-    info = ev.tiff_header(looped)
-    assert info["ifd0_entries"] == 1 and any("loop" in p for p in info["problems"])
-    # first IFD beyond the end of the file
-    beyond = b"II*\x00" + struct.pack("<I", 10_000_000) + bytes(8)
-    info = ev.tiff_header(beyond)
-    assert info["ifd0_entries"] is None and any("beyond the end" in p for p in info["problems"])
-    assert ev.is_complete(_write(tmp_path, "beyond.tif", beyond)) is False
-    # an entry count far larger than the file
-    info = ev.tiff_header(b"MM\x00*" + struct.pack(">I", 8) + b"\xff\xff" + bytes(20))
-    assert info["problems"] and info["byte_order"] == "big-endian (MM)"
-    # truncated strips make the file incomplete
-    data = blobs["tiff_le"]
-    info = ev.tiff_header(data)
-    cut = data[: min(info["first_ifd_offset"], len(data)) - 100] if info["first_ifd_offset"] > 200 else data[:-200]
-    path = _write(tmp_path, "cut.tif", cut)
-    assert ev.is_complete(path) is False
-    ev.structure(path)  # no exception
-    with pytest.raises(ValueError, match="not a TIFF"):
-        ev.tiff_header(b"hello world")
-
-
-def test_tiff_header_reads_an_exif_block(blobs: dict[str, bytes]) -> None:
-    data = blobs["jpeg_exif"]
-    app1 = next(s for s in ev.jpeg_segments(data) if s.name == "APP1")
-    tiff = data[app1.offset + 10:app1.end]  # after FF E1, length, "Exif\0\0"
-    info = ev.tiff_header(tiff)
-    assert info["ifd0_entries"] == 3 and info["problems"] == []
-
-
-# --------------------------------------------------------------------------- GIF, WEBP, BMP, others
-
-
-def test_gif_structure(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["gif"]
-    path = _write(tmp_path, "a.gif", data)
-    segs = ev.structure(path)
-    names = [s.name for s in segs]
-    assert names[:2] == ["header", "logical screen descriptor"] and names[-1] == "trailer"
-    assert names.count("image") == 3
-    assert any(s.name == "application extension" and s.note == "NETSCAPE2.0" for s in segs)
-    assert sum(s.length for s in segs) == len(data)
-    assert ev.is_complete(path) is True
-    assert ev.is_complete(_write(tmp_path, "cut.gif", data[:-1])) is False
-    assert ev.is_complete(_write(tmp_path, "cut2.gif", data[: len(data) // 2])) is False
-    for n in range(1, len(data), 37):
-        ev.structure(_write(tmp_path, "c.gif", data[:n]))  # never raises
-
-
-def test_webp_structure(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    for key, word in (("webp", "lossy 320×240"), ("webp_lossless", "lossless 64×48")):
-        data = blobs[key]
-        path = _write(tmp_path, f"{key}.webp", data)
-        segs = ev.structure(path)
-        assert segs[0].name == "RIFF" and any(word == s.note for s in segs), segs
-        assert ev.is_complete(path) is True
-        assert ev.is_complete(_write(tmp_path, "cut.webp", data[:-10])) is False
-
-
-def test_bmp_structure(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    data = blobs["bmp"]
-    path = _write(tmp_path, "a.bmp", data)
-    segs = ev.structure(path)
-    assert [s.name for s in segs] == ["file header", "DIB header", "pixel data"]
-    assert segs[1].note == "BITMAPINFOHEADER: 64×48, 24-bit, uncompressed"
-    assert ev.is_complete(path) is True
-    assert ev.is_complete(_write(tmp_path, "cut.bmp", data[:-5])) is False
-
-
-def test_pdf_zip_text_empty(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    pdf = _write(tmp_path, "a.pdf", blobs["pdf"])
-    assert ev.identify(pdf) == "pdf" and ev.structure(pdf) == [] and ev.is_complete(pdf) is True
-    assert ev.is_complete(_write(tmp_path, "cut.pdf", blobs["pdf"][:-20])) is False
-    z = _write(tmp_path, "a.zip", blobs["zip"])
-    assert ev.identify(z) == "zip" and ev.is_complete(z) is True
-    assert ev.is_complete(_write(tmp_path, "cut.zip", blobs["zip"][:-30])) is False
-    txt = _write(tmp_path, "a.txt", blobs["text"])
-    assert ev.identify(txt) == "text" and ev.structure(txt) == [] and ev.is_complete(txt) is None
-    empty = _write(tmp_path, "empty.png", b"")
-    assert ev.identify(empty) == "empty" and ev.structure(empty) == [] and ev.is_complete(empty) is False
-    blob = _write(tmp_path, "blob.bin", bytes(range(256)) * 4)
-    assert ev.identify(blob) == "unknown" and ev.is_complete(blob) is None
-
-
-def test_structure_dispatch(evidence_dir: Path) -> None:
-    first = {"jpeg": "SOI", "png": "IHDR", "gif": "header", "tiff": "header", "heic": "ftyp",
-             "webp": "RIFF", "bmp": "file header"}
-    for rel, (_key, kind, _ok) in FILES.items():
-        segs = ev.structure(evidence_dir / rel)
-        if kind in first:
-            assert segs and segs[0].name == first[kind], rel
-            assert all(isinstance(s, ev.Segment) for s in segs)
-        else:
-            assert segs == [], rel
-
-
-def test_segment_is_frozen() -> None:
-    seg = ev.Segment(0, "FFD8", "SOI", 2, "")
-    with pytest.raises(AttributeError):
-        seg.offset = 5  # type: ignore[misc]
-    assert seg.end == 2
-    assert list(pd.DataFrame([seg]).columns) == ["offset", "marker", "name", "length", "note"]
-
-
 def test_reading_refuses_folders_and_pipes(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError):
         ev.identify(tmp_path)
@@ -667,52 +339,6 @@ def test_reading_refuses_folders_and_pipes(tmp_path: Path) -> None:
         os.mkfifo(fifo)
         with pytest.raises(OSError, match="not a regular file"):
             ev.identify(fifo)  # and it does not hang waiting for a writer
-
-
-def test_damaged_files_of_every_kind_never_raise(tmp_path: Path, blobs: dict[str, bytes]) -> None:
-    rng = random.Random(3)
-    path = tmp_path / "damaged"
-    for key, data in blobs.items():
-        for i in range(40):
-            d = bytearray(data[: rng.randrange(1, len(data) + 1)] if i % 2 else data)
-            for _ in range(rng.randint(0, 6)):
-                at = rng.randrange(len(d))
-                d[at:at + 4] = rng.choice([b"\xff\xff\xff\xff", bytes(4), b"\x00\x00\x00\x01", bytes([rng.randrange(256)])])
-            path.write_bytes(bytes(d))
-            kind = ev.identify(path)
-            segs = ev.structure(path)
-            assert ev.is_complete(path) in (True, False, None), (key, i)
-            assert all(0 <= s.offset <= len(d) and s.end <= len(d) for s in segs), (key, i, segs)
-            ev.survey(tmp_path, progress=False)  # and a batch over it never raises either
-            assert kind in ev.KINDS
-
-
-def test_bmp_short_os2_header() -> None:
-    data = b"BM" + struct.pack("<IHHI", 0, 0, 0, 30) + struct.pack("<IiiHH", 16, 2, 2, 1, 24)
-    assert ev.sniff(data) == "bmp"
-    segs = ev._walk_bmp(data)  # 16-byte OS/2 header, no pixels: described, not raised
-    assert segs[1].note.startswith("OS22XBITMAPHEADER: 2×2, 24-bit")
-    assert segs[-1].note.startswith("truncated")
-
-
-# --------------------------------------------------------------------------- hex view
-
-
-def test_hex_view_format(tmp_path: Path) -> None:
-    data = b"\xff\xd8\xff\xe1\x00\x10Exif\x00\x00II*\x00" + bytes(range(0x41, 0x41 + 20))
-    out = ev.hex_view(data, 0, 32)
-    lines = out.split("\n")
-    assert lines[0] == "00000000  FF D8 FF E1 00 10 45 78 69 66 00 00 49 49 2A 00  |......Exif..II*.|"
-    assert lines[1] == "00000010  41 42 43 44 45 46 47 48 49 4A 4B 4C 4D 4E 4F 50  |ABCDEFGHIJKLMNOP|"
-    short = ev.hex_view(data, 30, 64).split("\n")  # offset in the middle, ragged last line
-    assert short[0].startswith("0000001E  4F 50 51 52 53 54")
-    assert short[0].index("|") == lines[0].index("|")  # the text column stays aligned
-    path = _write(tmp_path, "h.bin", data)
-    assert ev.hex_view(path, 4, 20, width=8) == ev.hex_view(data, 4, 20, width=8)
-    assert ev.hex_view(path, 4, 20, width=8).split("\n")[1].startswith("0000000C  49 49 2A 00")
-    assert ev.hex_view(data, 1000) == ""
-    with pytest.raises(ValueError):
-        ev.hex_view(data, -1)
 
 
 # --------------------------------------------------------------------------- survey
@@ -761,20 +387,30 @@ def test_survey_inventory(evidence_dir: Path) -> None:
     assert sorted(top["path"]) == ["empty.jpg", "paint.bmp"]
 
 
-def test_survey_does_not_alter_evidence(evidence_dir: Path) -> None:
+def test_reading_does_not_alter_evidence(evidence_dir: Path, tmp_path: Path) -> None:
     old = 1_500_000_000 * 10**9
     for p in evidence_dir.rglob("*"):
         if p.is_file():
             os.utime(p, ns=(old, old + 10**9))  # atime older than mtime: a plain read would bump it
     before = _snapshot(evidence_dir)
+    listing = sorted(evidence_dir.rglob("*"))
     ev.survey(evidence_dir, progress=True)
+    ev.manifest(evidence_dir, out=tmp_path / "m.json", workers=2)
+    ev.verify(evidence_dir, tmp_path / "m.json")
     for p in evidence_dir.rglob("*"):
         if p.is_file():
-            ev.structure(p), ev.is_complete(p), ev.hex_view(p), ev.identify(p)
+            fm.structure(p), fm.is_complete(p), fm.hex_view(p), ev.identify(p), ev.hashes(p)
     after = _snapshot(evidence_dir)
+    assert sorted(evidence_dir.rglob("*")) == listing  # nothing written inside the evidence folder
     assert {k: v[:2] for k, v in after.items()} == {k: v[:2] for k, v in before.items()}
     if hasattr(os, "O_NOATIME"):  # Linux: we open with O_NOATIME, so even atime is untouched
         assert {k: v[2] for k, v in after.items()} == {k: v[2] for k, v in before.items()}
+
+
+def test_printable_path_escapes_undecodable_names() -> None:
+    raw = b"DCIM/caf\xe9_\xff.jpg"  # Latin-1 é and a stray byte: not UTF-8
+    assert ev.printable_path(raw) == ev.printable_path(os.fsdecode(raw)) == "DCIM/caf\\xe9_\\xff.jpg"
+    assert ev.printable_path("Café/写真.jpg") == "Café/写真.jpg"
 
 
 def test_survey_records_unreadable_files_and_goes_on(evidence_dir: Path, monkeypatch) -> None:
@@ -793,14 +429,7 @@ def test_survey_records_unreadable_files_and_goes_on(evidence_dir: Path, monkeyp
     else:
         assert "Permission denied" in row["error"] and pd.isna(row["kind"])
 
-    real_open = ev._open_ro
-
-    def deny(path):
-        if Path(path).name == "IMG_0001.jpg":
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real_open(path)
-
-    monkeypatch.setattr(ev, "_open_ro", deny)
+    _deny("IMG_0001.jpg", monkeypatch)
     df = ev.survey(evidence_dir, progress=False)
     assert len(df) == len(FILES) + 1
     rows = df.set_index("path")
@@ -855,57 +484,226 @@ def test_survey_empty_and_missing_folders(tmp_path: Path) -> None:
         ev.survey(tmp_path / "nope")
 
 
-# --------------------------------------------------------------------------- real camera files
 
-REAL = os.environ.get("VIDLAB_REAL_SAMPLES")
+# --------------------------------------------------------------------------- hashing
+
+
+def test_hashes_match_hashlib_from_one_read(tmp_path: Path, monkeypatch) -> None:
+    rng = random.Random(5)
+    sizes = [0, 1, ev.HASH_BUFFER - 1, ev.HASH_BUFFER, 2 * ev.HASH_BUFFER + ev.HASH_BUFFER // 2]
+    opened = []
+    real_open = ev.open_readonly
+    monkeypatch.setattr(ev, "open_readonly", lambda path: opened.append(path) or real_open(path))
+    for size in sizes:
+        data = rng.randbytes(size)
+        path = _write(tmp_path, f"f{size}.bin", data)
+        opened.clear()
+        assert ev.hashes(path) == {a: hashlib.new(a, data).hexdigest() for a in ("md5", "sha1", "sha256")}, size
+        assert len(opened) == 1  # all three digests from a single pass over the file
+        assert ev.hashes(path, ("sha512",)) == {"sha512": hashlib.sha512(data).hexdigest()}
+    with pytest.raises(ValueError, match="unsupported hash type"):
+        ev.hashes(path, ("md5", "nonsense"))
+    with pytest.raises(IsADirectoryError):
+        ev.hashes(tmp_path)
+
+
+def test_file_times_keep_every_nanosecond(tmp_path: Path) -> None:
+    assert ev._utc_iso(0) == "1970-01-01T00:00:00.000000000Z"
+    assert ev._utc_iso(-1) == "1969-12-31T23:59:59.999999999Z"
+    path = _write(tmp_path, "a.txt", b"x")
+    for ns in (1_700_000_000_123_456_789, 951_782_400 * 10**9 + 7):  # a leap day, 7 ns past the second
+        os.utime(path, ns=(ns, ns))
+        shown = ev.manifest(tmp_path)["mtime"].iloc[0]
+        assert pd.Timestamp(shown).value == ns == path.stat().st_mtime_ns, shown
+        assert shown.endswith("Z") and len(shown) == len("2000-02-29T00:00:00.000000007Z")
+
+
+# --------------------------------------------------------------------------- manifests
+
+
+def _odd_names(root: Path) -> dict[str, bytes]:
+    """Files whose names break naive tools: not UTF-8, a comma, quotes and a newline. Shown path -> bytes."""
+    made = {"caf\\xe9.jpg": b"latin-1 name", 'odd, "quoted"\nname.txt': b"csv trouble"}
+    with open(os.fsencode(root) + b"/caf\xe9.jpg", "wb") as f:
+        f.write(made["caf\\xe9.jpg"])
+    (root / 'odd, "quoted"\nname.txt').write_bytes(made['odd, "quoted"\nname.txt'])
+    return made
+
+
+def test_manifest_rows(evidence_dir: Path) -> None:
+    odd = _odd_names(evidence_dir)
+    os.symlink(evidence_dir / "paint.bmp", evidence_dir / "link.bmp")
+    df = ev.manifest(evidence_dir)
+    assert list(df.columns) == list(ev.MANIFEST_COLUMNS) == ["path", "size", "mtime", "md5", "sha1", "sha256", "error"]
+    assert list(df["path"]) == sorted(df["path"]) and df["path"].is_unique
+    assert len(df) == len(FILES) + 1 + len(odd) + 1  # every file, the empty one, odd names, the link
+    rows = df.set_index("path")
+    for rel in [*FILES, "empty.jpg"]:
+        data = (evidence_dir / rel).read_bytes()
+        row = rows.loc[rel]
+        assert (row["size"], row["md5"], row["sha256"]) == (len(data), hashlib.md5(data).hexdigest(),
+                                                           hashlib.sha256(data).hexdigest()), rel
+        assert pd.Timestamp(row["mtime"]).value == (evidence_dir / rel).stat().st_mtime_ns
+        assert pd.isna(row["error"])
+    for shown, data in odd.items():
+        assert rows.loc[shown, "sha1"] == hashlib.sha1(data).hexdigest()
+    link = rows.loc["link.bmp"]
+    assert link["error"] == "symbolic link (not followed)" and pd.isna(link["md5"]) and pd.isna(link["size"])
+    assert df.attrs == {"root": "exhibit", "algorithms": ["md5", "sha1", "sha256"]}
+    assert list(ev.manifest(evidence_dir, algorithms=["sha256"]).columns) == ["path", "size", "mtime", "sha256", "error"]
+
+
+def test_manifest_records_unreadable_files(evidence_dir: Path, monkeypatch) -> None:
+    _deny("IMG_0001.jpg", monkeypatch)
+    rows = ev.manifest(evidence_dir).set_index("path")
+    bad = rows.loc["DCIM/IMG_0001.jpg"]
+    assert bad["error"] == "PermissionError: Permission denied" and pd.isna(bad["sha256"])
+    assert bad["size"] == (evidence_dir / "DCIM/IMG_0001.jpg").stat().st_size
+    assert rows.drop(index="DCIM/IMG_0001.jpg")["error"].isna().all()
+
+
+def test_manifest_two_workers_same_rows(evidence_dir: Path, capsys) -> None:
+    _odd_names(evidence_dir)
+    one = ev.manifest(evidence_dir, progress=False)
+    assert "hashing" not in capsys.readouterr().err
+    two = ev.manifest(evidence_dir, workers=2, progress=True)
+    assert "hashing" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(one, two)
+    with pytest.raises(ValueError, match="workers"):
+        ev.manifest(evidence_dir, workers=0)
+
+
+class _InterruptingBar:
+    """A progress bar whose second update is a Ctrl-C from the user."""
+
+    def __init__(self) -> None:
+        self.updates = 0
+
+    def __enter__(self) -> _InterruptingBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        self.updates += 1
+        if self.updates == 2:
+            raise KeyboardInterrupt
+
+
+def test_manifest_ctrl_c_stops_every_worker(evidence_dir: Path, monkeypatch) -> None:
+    for i in range(60):
+        (evidence_dir / f"bulk{i:02d}.bin").write_bytes(bytes([i]) * 1000)
+    monkeypatch.setattr(ev, "progress_bar", lambda *a: _InterruptingBar())
+    with pytest.raises(KeyboardInterrupt):
+        ev.manifest(evidence_dir, workers=2)
+    assert multiprocessing.active_children() == []  # no worker left running
+
+
+def test_manifest_refuses_to_write_into_evidence(evidence_dir: Path) -> None:
+    with pytest.raises(ValueError, match="inside the evidence folder"):
+        ev.manifest(evidence_dir, out=evidence_dir / "DCIM" / "manifest.csv")
+    assert not (evidence_dir / "DCIM" / "manifest.csv").exists()
+    with pytest.raises(NotADirectoryError):
+        ev.manifest(evidence_dir / "nope")
+    with pytest.raises(ValueError, match="unsupported hash type"):
+        ev.manifest(evidence_dir, algorithms=("md5", "md7"))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_manifest_file_round_trip(evidence_dir: Path, tmp_path: Path, suffix: str) -> None:
+    _odd_names(evidence_dir)
+    os.symlink("nowhere", evidence_dir / "dangling")
+    out = tmp_path / f"exhibit-12{suffix}"
+    df = ev.manifest(evidence_dir, out=out)
+    back = ev.read_manifest(out)
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
+    assert not list(tmp_path.glob("*.part"))  # written whole, then renamed into place
+    text = out.read_text(encoding="utf-8")
+    assert str(evidence_dir) not in text  # the absolute path (case folders, user names) stays private
+    if suffix == ".json":
+        header = json.loads(text)["manifest"]
+        assert header["tool"] == "vidlab" and header["version"] and header["created_by"]
+        assert header["root"] == "exhibit" and header["algorithms"] == ["md5", "sha1", "sha256"]
+        assert header["files"] == len(df) and pd.Timestamp(header["created"]).tz is not None
+        assert back.attrs["root"] == "exhibit"
+        ev.write_manifest(df, out, created_by="DC 4711 Smith")
+        assert ev.read_manifest(out).attrs["created_by"] == "DC 4711 Smith"
+
+
+def test_read_manifest_rejects_other_files(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=".csv or .json"):
+        ev.read_manifest(_write(tmp_path, "m.txt", b"path,size"))
+    with pytest.raises(ValueError, match="not a vidlab manifest"):
+        ev.read_manifest(_write(tmp_path, "m.json", b'{"anything": 1}'))
+    with pytest.raises(ValueError, match="lacks mtime"):
+        ev.read_manifest(_write(tmp_path, "m.csv", b"path,size,md5,error\na.jpg,1,00,\n"))
+    with pytest.raises(ValueError, match=".csv or .json"):
+        ev.write_manifest(ev.manifest(tmp_path), tmp_path / "m.xlsx")
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_verify_finds_every_kind_of_change(evidence_dir: Path, tmp_path: Path, suffix: str) -> None:
+    _odd_names(evidence_dir)
+    saved = ev.manifest(evidence_dir, out=tmp_path / f"m{suffix}")
+    report = ev.verify(evidence_dir, tmp_path / f"m{suffix}")
+    assert list(report.columns) == list(ev.VERIFY_COLUMNS)
+    assert (report["status"] == "ok").all() and len(report) == len(saved)
+
+    flipped = evidence_dir / "DCIM" / "IMG_0001.jpg"  # one byte changed, mtime put back as it was
+    st = flipped.stat()
+    data = bytearray(flipped.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    os.utime(flipped, ns=(st.st_atime_ns, st.st_mtime_ns))
+    touched = evidence_dir / "docs" / "report.pdf"  # same bytes, mtime moved by one nanosecond
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 1))
+    (evidence_dir / "paint.bmp").unlink()
+    (evidence_dir / "DCIM" / "IMG_9999.jpg").write_bytes(b"\xff\xd8\xff planted later")
+
+    report = ev.verify(evidence_dir, tmp_path / f"m{suffix}", workers=2).set_index("path")
+    assert report.loc["DCIM/IMG_0001.jpg", "status"] == "changed"
+    assert report.loc["DCIM/IMG_0001.jpg", "changed"] == "md5,sha1,sha256"
+    assert (report.loc["docs/report.pdf", "status"], report.loc["docs/report.pdf", "changed"]) == ("changed", "mtime")
+    assert report.loc["paint.bmp", "status"] == "missing"
+    assert report.loc["DCIM/IMG_9999.jpg", "status"] == "extra"
+    others = report.drop(index=["DCIM/IMG_0001.jpg", "docs/report.pdf", "paint.bmp", "DCIM/IMG_9999.jpg"])
+    assert (others["status"] == "ok").all() and (others["changed"] == "").all()
+    assert len(report) == len(saved) + 1
+
+
+def test_verify_reports_unreadable_files(evidence_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    ev.manifest(evidence_dir, out=tmp_path / "m.csv")
+    _deny("scan.png", monkeypatch)
+    report = ev.verify(evidence_dir, tmp_path / "m.csv").set_index("path")
+    assert report.loc["DCIM/sub/scan.png", "status"] == "unreadable"
+    assert report.loc["DCIM/sub/scan.png", "error"] == "PermissionError: Permission denied"
+    assert (report.drop(index="DCIM/sub/scan.png")["status"] == "ok").all()
+
+
+# --------------------------------------------------------------------------- real camera files
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not REAL, reason="set VIDLAB_REAL_SAMPLES to the real-exif-samples folder to run")
-def test_real_camera_files() -> None:
-    root = Path(REAL or ".")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
-    by_ext: dict[str, list[Path]] = {}
+def test_real_camera_files(real_samples: Path, tmp_path: Path) -> None:
+    files = sorted(p for p in real_samples.rglob("*") if p.is_file() and not p.is_symlink())
+    kinds = {".jpg": "jpeg", ".jpeg": "jpeg", ".heic": "heic", ".heif": "heic", ".tif": "tiff", ".tiff": "tiff"}
+    checked = 0
     for p in files:
-        by_ext.setdefault(p.suffix.lower(), []).append(p)
-    assert by_ext.get(".jpg") and by_ext.get(".heic") and by_ext.get(".tiff")
-
-    for p in by_ext.get(".jpg", []) + by_ext.get(".jpeg", []):
-        assert ev.identify(p) == "jpeg", p
-        segs = ev.jpeg_segments(p)
-        names = [s.name for s in segs]
-        assert names[0] == "SOI" and "SOS" in names and "EOI" in names, p
-        assert ev.structure(p) == segs
-        assert ev.is_complete(p) is True, p
-        assert ev.extension_matches(p) is True
-        assert any(n.startswith("APP") for n in names), p
-    for p in by_ext.get(".heic", []) + by_ext.get(".heif", []):
-        assert ev.identify(p) == "heic", p
-        boxes = ev.structure(p)
-        assert boxes[0].name == "ftyp" and "meta" in [b.name for b in boxes], p
-        assert ev.is_complete(p) is True
-    for p in by_ext.get(".tiff", []) + by_ext.get(".tif", []):
-        assert ev.identify(p) == "tiff", p
-        info = ev.tiff_header(p)
-        assert info["ifd0_entries"] and info["problems"] == [], p
-        assert ev.is_complete(p) is True
-
-    # real-camera quirks this walker must cope with
-    jpg = root / "jpg"
-    names = lambda p: [s.name for s in ev.jpeg_segments(p)]  # noqa: E731
-    notes = lambda p: [s.note for s in ev.jpeg_segments(p)]  # noqa: E731
-    if (jpg / "tests" / "45-gps_ifd.jpg").exists():
-        assert "MPF" in notes(jpg / "tests" / "45-gps_ifd.jpg")  # multi-picture APP2
-    if (jpg / "Nikon_D70.jpg").exists():
-        segs = ev.jpeg_segments(jpg / "Nikon_D70.jpg")
-        assert [s.note for s in segs if s.name == "APP1"] == ["Exif", "XMP"]  # two APP1s
-    if (jpg / "corrupted.jpg").exists():
-        segs = ev.jpeg_segments(jpg / "corrupted.jpg")
-        sos = next(s for s in segs if s.name == "SOS")
-        assert "corrupt" in sos.note and names(jpg / "corrupted.jpg")[-1] == "trailing"
-    if (jpg / "mobile" / "HMD_Nokia_8.3_5G.jpg").exists():
-        assert names(jpg / "mobile" / "HMD_Nokia_8.3_5G.jpg")[1:3] == ["APP1", "APP0"]  # APP1 before JFIF
-
-    df = ev.survey(root, progress=False)
-    assert len(df) == len(files)
-    assert df["error"].isna().all()
+        kind = kinds.get(p.suffix.lower())
+        if kind:
+            assert ev.identify(p) == kind, p
+            assert ev.extension_matches(p) is True, p
+            checked += 1
+    assert checked > 50
+    df = ev.survey(real_samples, progress=False)
+    assert len(df) == len(files) and df["error"].isna().all()
+    saved = ev.manifest(real_samples, out=tmp_path / "real.csv", workers=2)
+    for p in files[:: max(1, len(files) // 10)]:
+        data = p.read_bytes()
+        row = saved.set_index("path").loc[p.relative_to(real_samples).as_posix()]
+        assert row["sha256"] == hashlib.sha256(data).hexdigest() and row["md5"] == hashlib.md5(data).hexdigest()
+    assert (ev.verify(real_samples, tmp_path / "real.csv")["status"] == "ok").all()

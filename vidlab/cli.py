@@ -116,6 +116,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    from vidlab.scan import scan
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder: scan takes the folder of evidence to inventory")
+    try:
+        out = scan(folder, Path(args.out), workers=args.workers, resume=not args.no_resume, progress=True)
+    except (ValueError, IsADirectoryError) as error:
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        raise UsageError("scan interrupted: run the same command again to resume where it stopped") from None
+    print(f"inventory written to {out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vidlab", description="VID Lab: course, data and toolkit for image-based victim identification.")
     top.add_argument("--course", help="course folder (default: the one this toolkit was installed from)")
@@ -143,6 +159,13 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("assignment", nargs="*", help="assignment names (default: all)")
     check.add_argument("--profile", choices=course.PROFILES, default="tiny", help="data profile the notebooks run on (default: tiny)")
     check.set_defaults(run=cmd_course_check)
+
+    scan_p = verbs.add_parser("scan", help="inventory a folder of evidence (type, hashes, metadata) into Parquet, read-only")
+    scan_p.add_argument("folder", help="the evidence folder (opened read-only, never altered)")
+    scan_p.add_argument("--out", required=True, help="Parquet file to write (outside the evidence folder)")
+    scan_p.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
+    scan_p.add_argument("--no-resume", action="store_true", help="start again instead of resuming an interrupted scan")
+    scan_p.set_defaults(run=cmd_scan)
 
     doctor = verbs.add_parser("doctor", help="check the installation; exits non-zero naming each problem")
     doctor.add_argument("--profile", choices=course.PROFILES, default=course.default_profile(), help="data profile that must be present")
