@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 
-VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["course"], ["course", "build"], ["course", "check"], ["scan"], ["doctor"]]
+VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["data", "describe"], ["course"], ["course", "build"], ["course", "check"], ["scan"], ["doctor"]]
 
 
 def vidlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -79,3 +79,31 @@ def test_scan_refuses_to_write_inside_the_evidence(tiny_data):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (sample / "inventory.parquet").exists()
+
+
+def test_data_describe_summarises_and_draws_a_sheet(tiny_data, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    result = vidlab("data", "describe", "--profile", "tiny", "--sheet", str(sheet))
+    assert result.returncode == 0, result.stderr
+    assert "series" in result.stdout and "actionable" in result.stdout
+    from PIL import Image
+
+    with Image.open(sheet) as image:
+        assert image.format == "PNG" and image.width > 100
+
+
+def test_data_generate_options_reach_the_generator(tmp_path):
+    result = vidlab("data", "generate", "--profile", "tiny", "--out", str(tmp_path), "--series", "2", "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    series = pd.read_csv(tmp_path / "tiny" / "answer_key" / "series.csv")
+    assert len(series) == 2
+
+
+def test_unwritable_output_is_one_clear_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    result = vidlab("data", "generate", "--profile", "tiny", "--out", str(blocker / "sub"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

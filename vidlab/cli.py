@@ -21,13 +21,16 @@ def _root(args: argparse.Namespace) -> Path:
     return root
 
 
-def _generate(profile: str, force: bool = False, seed: int | None = None) -> Path:
+def _generate(profile: str, force: bool = False, seed: int | None = None, root: Path | None = None,
+              series: int | None = None, workers: int | None = None) -> Path:
     import synthetic_data
 
     try:
-        return synthetic_data.generate(profile, seed=seed, force=force)
-    except synthetic_data.UnknownProfileError as error:
+        return synthetic_data.generate(profile, root=root, seed=seed, force=force, series=series, workers=workers)
+    except (ValueError, synthetic_data.OutputNotWritableError, synthetic_data.NotEnoughDiskError) as error:
         raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        raise UsageError("generation interrupted: nothing half-written was kept; run the command again") from None
 
 
 def _build(root: Path, names: list[str] | None = None) -> list[Path]:
@@ -40,8 +43,23 @@ def _build(root: Path, names: list[str] | None = None) -> list[Path]:
 
 
 def cmd_data_generate(args: argparse.Namespace) -> int:
-    folder = _generate(args.profile, force=args.force, seed=args.seed)
+    folder = _generate(args.profile, force=args.force, seed=args.seed, root=args.out, series=args.series,
+                       workers=args.workers)
     print(f"data for profile {args.profile!r} is in {folder}")
+    return 0
+
+
+def cmd_data_describe(args: argparse.Namespace) -> int:
+    import pandas as pd
+    import synthetic_data
+
+    folder = args.out / args.profile if args.out else course.data_dir(args.profile)
+    if not (folder / "generation.json").is_file():
+        raise UsageError(f"no generated data for profile {args.profile!r} in {folder}")
+    with pd.option_context("display.max_rows", None, "display.width", 120):
+        print(synthetic_data.describe(folder).to_string(index=False))
+    if args.sheet:
+        print(f"contact sheet written to {synthetic_data.contact_sheet(folder, args.sheet)}")
     return 0
 
 
@@ -149,7 +167,15 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--profile", required=True, help=f"one of {', '.join(course.PROFILES)}")
     gen.add_argument("--seed", type=int, default=None, help="seed (default: the profile's own)")
     gen.add_argument("--force", action="store_true", help="regenerate even if the data exists")
+    gen.add_argument("--out", type=Path, default=None, help="folder to hold the profile folder (default: $VIDLAB_DATA or synthetic_data/output)")
+    gen.add_argument("--series", type=int, default=None, help="number of series (default: the profile's own)")
+    gen.add_argument("--workers", type=int, default=None, help="processes to use (default: one per CPU)")
     gen.set_defaults(run=cmd_data_generate)
+    desc = data.add_parser("describe", help="summary table of generated data, and optionally a contact sheet PNG")
+    desc.add_argument("--profile", choices=course.PROFILES, default=course.default_profile(), help="which profile")
+    desc.add_argument("--out", type=Path, default=None, help="folder holding the profile folder, if not the default")
+    desc.add_argument("--sheet", type=Path, default=None, help="write a contact sheet of sample scenes to this PNG")
+    desc.set_defaults(run=cmd_data_describe)
 
     course_p = verbs.add_parser("course", help="instructor commands").add_subparsers(dest="course_verb", required=True, metavar="VERB")
     build = course_p.add_parser("build", help="generate exercises/ from solutions/ with nbgrader")
