@@ -1009,3 +1009,20 @@ def register_heif_opener() -> None:
     import pillow_heif
 
     pillow_heif.register_heif_opener()
+
+
+# Picture formats the toolkit decodes. A closed list: Pillow would otherwise hand EPS to
+# Ghostscript or try PDF, which evidence should never trigger.
+PICTURE_FORMATS = ("JPEG", "PNG", "GIF", "TIFF", "BMP", "DIB", "WEBP", "HEIF", "AVIF", "ICO", "PPM", "TGA")
+
+
+def picture_formats() -> tuple[str, ...]:
+    """The PICTURE_FORMATS this Pillow can open (HEIC/HEIF via pillow-heif), for Image.open(formats=...)."""
+    from PIL import Image
+
+    try:
+        register_heif_opener()
+    except ImportError:
+        pass
+    Image.init()
+    return tuple(f for f in PICTURE_FORMATS if f in Image.OPEN)

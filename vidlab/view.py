@@ -34,13 +34,12 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, UnidentifiedImageError
 
 from vidlab.evidence import open_readonly, short_error
-from vidlab.formats import register_heif_opener
+from vidlab.formats import picture_formats
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
-    "VIEWABLE_FORMATS",
     "safe_thumbnail",
     "contact_sheet",
     "Reveal",
@@ -55,7 +54,6 @@ PathLike = str | os.PathLike[str]
 
 #: Pillow formats the viewer decodes. Others (EPS runs Ghostscript, PDF, PSD, scientific formats)
 #: are refused: a viewer must not run outside programs on evidence or guess at exotic files.
-VIEWABLE_FORMATS = ("JPEG", "PNG", "GIF", "TIFF", "BMP", "DIB", "WEBP", "HEIF", "AVIF", "ICO", "PPM", "TGA")
 #: Letterbox around thumbnails that are not square (a neutral mid grey, the same in every mode).
 BACKGROUND = (110, 110, 110)
 #: Contact sheets: space between tiles and height of the file-name line under each, in pixels.
@@ -71,16 +69,6 @@ BREAK_CHECK_DELAY = 1.0
 
 
 @lru_cache(maxsize=1)
-def _openers() -> tuple[str, ...]:
-    """The VIEWABLE_FORMATS this Pillow can open, HEIC/HEIF included via pillow-heif's plugin."""
-    try:
-        register_heif_opener()
-    except ImportError:
-        pass
-    Image.init()
-    return tuple(f for f in VIEWABLE_FORMATS if f in Image.OPEN)
-
-
 @lru_cache(maxsize=8)
 def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """DejaVu Sans (shipped with matplotlib) at `px` pixels; Pillow's own font if that is missing.
@@ -104,7 +92,7 @@ def _fitted(source: PathLike | Image.Image, size: int) -> Image.Image:
         with open_readonly(source) as f:
             if os.fstat(f.fileno()).st_size == 0:
                 raise ValueError("empty file (0 bytes)")
-            with Image.open(f, formats=_openers()) as im:
+            with Image.open(f, formats=picture_formats()) as im:
                 im.draft("RGB", (size, size))  # JPEG: decode at 1/2…1/8 scale straight away
                 picture = _upright(im)
     picture.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
@@ -152,7 +140,7 @@ def _tile(source: PathLike | Image.Image, size: int) -> tuple[Image.Image, str |
     try:
         return _fitted(source, size), None
     except UnidentifiedImageError:  # Pillow's message names only a file handle
-        error = f"not a picture in a format the viewer opens ({', '.join(_openers())})"
+        error = f"not a picture in a format the viewer opens ({', '.join(picture_formats())})"
         return _placeholder(source, size, error), error
     except Exception as exc:  # any decoder failure (truncated, bomb, unreadable) → a placeholder
         error = short_error(exc)
@@ -173,7 +161,7 @@ def safe_thumbnail(
 ) -> Image.Image:
     """A size×size RGB thumbnail, blurred and greyscale by default; never raises for a bad file.
 
-    The file is opened read-only and only in the formats in VIEWABLE_FORMATS; JPEGs are decoded at
+    The file is opened read-only and only in formats.PICTURE_FORMATS; JPEGs are decoded at
     reduced scale (draft mode). An unreadable file gives a placeholder tile naming the problem
     (also in ``.info["error"]``), so one broken file cannot break a grid.
     """
