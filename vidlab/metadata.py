@@ -188,7 +188,8 @@ def _zigzag_positions() -> tuple[int, ...]:
     return tuple(positions)
 
 
-_ZIGZAG = _zigzag_positions()
+# Zigzag position of each natural (row-major) index of an 8×8 table.
+ZIGZAG = _zigzag_positions()
 
 
 def _dqt_tables(body: bytes, tables: dict[int, tuple[int, ...]]) -> str | None:
@@ -623,25 +624,25 @@ _IJG_CHROMINANCE = (
 
 
 @lru_cache(maxsize=1)
-def _ijg_tables() -> np.ndarray:
+def ijg_tables() -> np.ndarray:
     """IJG standard tables scaled for quality 1..100 as libjpeg's jpeg_set_quality does, zigzag order (100×2×64)."""
     q = np.arange(1, 101)
     scale = np.where(q < 50, 5000 // q, 200 - 2 * q)
     natural = np.array([_IJG_LUMINANCE, _IJG_CHROMINANCE], dtype=np.int64)
     scaled = np.clip((natural[None] * scale[:, None, None] + 50) // 100, 1, 255)
     zigzag = np.empty_like(scaled)
-    zigzag[..., list(_ZIGZAG)] = scaled
+    zigzag[..., list(ZIGZAG)] = scaled
     return zigzag
 
 
 @lru_cache(maxsize=4096)
-def _table_summary(tables: tuple[tuple[int, tuple[int, ...]], ...]) -> tuple[int | None, bool | None, str]:
+def quantisation_summary(tables: tuple[tuple[int, tuple[int, ...]], ...]) -> tuple[int | None, bool | None, str]:
     """(IJG quality estimate, exact IJG tables?, short hash) of a JPEG's quantisation tables (zigzag order)."""
     digest = hashlib.sha1(repr(tables).encode()).hexdigest()[:16]
     by_slot = dict(tables)
     if 0 not in by_slot:
         return None, None, digest
-    ref = _ijg_tables()
+    ref = ijg_tables()
     distance = np.abs(ref[:, 0] - np.array(by_slot[0])).sum(axis=1)
     if 1 in by_slot:
         distance = distance + np.abs(ref[:, 1] - np.array(by_slot[1])).sum(axis=1)
@@ -713,7 +714,7 @@ def _fill(row: dict[str, Any], f: IO[bytes], notes: list[str]) -> None:
                              f"Pillow refuses above {2 * Image.MAX_IMAGE_PIXELS:,}")
     if head.tables:
         key = tuple(sorted(head.tables.items()))
-        row["jpeg_quality"], row["jpeg_standard_tables"], row["quant_tables"] = _table_summary(key)
+        row["jpeg_quality"], row["jpeg_standard_tables"], row["quant_tables"] = quantisation_summary(key)
     row["thumbnail"] = _thumbnail_span(head, tags) is not None
     row["has_xmp"] = head.xmp if head.xmp is not None else ("Image ApplicationNotes" in tags)
     notes[:0] = head.notes
@@ -797,7 +798,7 @@ def quantisation_tables(path: PathLike) -> dict[int, list[int]]:
     with open_readonly(path) as f:
         first = f.read(HEADER_READ)
         tables = _jpeg_header(f, first).tables if sniff(first) == "jpeg" else {}
-    return {slot: [zigzag[z] for z in _ZIGZAG] for slot, zigzag in sorted(tables.items())}
+    return {slot: [zigzag[z] for z in ZIGZAG] for slot, zigzag in sorted(tables.items())}
 
 
 # --------------------------------------------------------------------------- Parquet
