@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 PROFILE ?= classroom
 PORT ?= 8888
 INSTALLED := $(VENV)/.installed
+# Tests also install reference tools (pdqhash builds from source, so it needs a C++ compiler);
+# the course itself needs only Python.
+TEST_INSTALLED := $(VENV)/.installed-test
 PYTEST_WORKERS ?= 2
 
 .PHONY: lab test data exercises bench clean venv lock
@@ -19,13 +22,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALLED): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e .
+	touch $@
+
+$(TEST_INSTALLED): $(INSTALLED)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	touch $@
 
 lab: $(INSTALLED)
 	PORT=$(PORT) $(BIN)/vidlab lab --profile $(PROFILE) --port $(PORT)
 
-test: $(INSTALLED)
+test: $(TEST_INSTALLED)
 	$(BIN)/vidlab data generate --profile tiny
 	VIDLAB_PROFILE=tiny $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
