@@ -42,7 +42,7 @@ data: $(INSTALLED)
 exercises: $(INSTALLED)
 	$(BIN)/vidlab course build
 
-bench: $(INSTALLED)
+bench: $(TEST_INSTALLED)
 	@for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 
 # Refresh the exact pins from a clean resolve of pyproject's ranges.
