@@ -100,10 +100,14 @@ def notebook_differences(expected: Path, actual: Path) -> list[str]:
 
 @dataclass
 class Score:
+    """One submission's marks; the ``code_`` pair counts only autograded (test-cell) points."""
+
     assignment: str
     student: str
     score: float
     max_score: float
+    code_score: float
+    max_code_score: float
 
 
 @dataclass
@@ -157,13 +161,17 @@ def round_trip(root: Path, names: list[str] | None = None, workdir: Path | None 
         # The reference solution's own feedback rightly shows its solution; hidden tests never.
         report.problems += [f"feedback leaks {leak}" for leak in leaked_markers(feedback, "*.html", HIDDEN_TEST_MARKERS)]
         report.problems += [f"feedback leaks {leak}" for leak in leaked_markers(feedback / BLANK_STUDENT, "*.html")]
+    # Manually graded answers (written scenario questions) wait for a person, so only
+    # autograded points can prove the round trip.
     for s in report.scores:
-        if s.max_score <= 0:
+        if s.max_code_score <= 0:
             report.problems.append(f"{s.assignment}: no autograded points at all")
-        elif s.student == REFERENCE_STUDENT and s.score != s.max_score:
-            report.problems.append(f"{s.assignment}: reference solution scored {s.score:g} of {s.max_score:g}")
-        elif s.student == BLANK_STUDENT and s.score != 0:
-            report.problems.append(f"{s.assignment}: blank exercise scored {s.score:g} of {s.max_score:g}")
+        elif s.student == REFERENCE_STUDENT and s.code_score != s.max_code_score:
+            report.problems.append(
+                f"{s.assignment}: reference solution scored {s.code_score:g} of {s.max_code_score:g} autograded points")
+        elif s.student == BLANK_STUDENT and s.code_score != 0:
+            report.problems.append(
+                f"{s.assignment}: blank exercise scored {s.code_score:g} of {s.max_code_score:g} autograded points")
     return report
 
 
@@ -171,7 +179,8 @@ def scores(grader, assignment: str) -> list[Score]:
     """Every autograded submission's total for one assignment, from the gradebook."""
     with grader.gradebook as book:
         return [
-            Score(assignment, sub.student.id, float(sub.score), float(sub.max_score))
+            Score(assignment, sub.student.id, float(sub.score), float(sub.max_score),
+                  float(sub.code_score), float(sub.max_code_score))
             for sub in book.assignment_submissions(assignment)
         ]
 
