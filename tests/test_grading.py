@@ -102,3 +102,10 @@ def test_feedback_hides_hidden_tests_and_their_tracebacks(root, tmp_path):
     text = html.read_text()
     assert "AssertionError" in text, "the trainee should still see that the test failed"
     assert "double(-3)" not in text and "HIDDEN TESTS" not in text
+
+
+def test_written_answers_wait_for_a_person_without_failing_the_round_trip(root, tmp_path):
+    report = fixture_round_trip("written_answer", root, tmp_path)
+    assert report.ok, report.problems
+    reference = next(s for s in report.scores if s.student == grading.REFERENCE_STUDENT)
+    assert (reference.code_score, reference.max_code_score, reference.max_score) == (2, 2, 3)
