@@ -10,7 +10,9 @@ import pytest
 
 from conftest import ROOT
 
-VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["data", "describe"], ["course"], ["course", "build"], ["course", "check"], ["scan"], ["doctor"]]
+VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["data", "describe"], ["course"], ["course", "build"], ["course", "check"],
+         ["course", "release"], ["course", "collect"], ["course", "autograde"], ["course", "feedback"],
+         ["course", "report"], ["course", "reset"], ["course", "pack"], ["progress"], ["scan"], ["doctor"]]
 
 
 def vidlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -107,3 +109,17 @@ def test_unwritable_output_is_one_clear_line(tmp_path):
     result = vidlab("data", "generate", "--profile", "tiny", "--out", str(blocker / "sub"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_instructor_commands_speak_in_one_line_on_a_fresh_course(tmp_path):
+    from vidlab import grading
+
+    course = grading.copy_course(ROOT / "tests" / "fixtures" / "grading" / "class", tmp_path / "course",
+                                 ROOT / "grading" / "nbgrader_config.py")
+    report = vidlab("--course", str(course), "course", "report", "--out", str(tmp_path / "report"))
+    assert report.returncode == 2 and report.stderr.strip() == "vidlab: error: nothing graded yet: autograde some submissions first"
+    release = vidlab("--course", str(course), "course", "release", "squares", "--out", str(tmp_path / "zips"))
+    assert release.returncode == 2 and "Traceback" not in release.stderr
+    assert "no released exercise 'squares'" in release.stderr, "exercises are not built yet in this copy"
+    pack = vidlab("course", "pack", "--trainee", "--out", str(tmp_path / "pack.zip"))
+    assert pack.returncode == 0 and (tmp_path / "pack.zip").stat().st_size > 0, pack.stderr

@@ -150,6 +150,97 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grading_step(step):
+    """Run one nbgrader-backed step, turning nbgrader's own failure into one clear line."""
+    from vidlab import grading
+
+    try:
+        return step()
+    except grading.GradingError as error:
+        raise UsageError(str(error).splitlines()[0]) from None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def cmd_course_release(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    root = _root(args)
+    trainees = [t.strip() for t in args.trainees.read_text().split() if t.strip()] if args.trainees else None
+    out = _grading_step(lambda: classroom.release(root, args.assignment, trainees, args.out))
+    for place in out:
+        print(f"released {args.assignment} to {place}")
+    return 0
+
+
+def cmd_course_collect(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    root = _root(args)
+    if args.zips:
+        report = _grading_step(lambda: classroom.zip_collect(root, args.assignment, args.zips))
+        collected, problems = report.collected, report.problems
+    else:
+        collected, problems = _grading_step(lambda: classroom.collect(root, args.assignment)), []
+    for problem in problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"{len(collected)} submissions of {args.assignment}: {', '.join(collected) or 'none'}")
+    return 0
+
+
+def cmd_course_autograde(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    table = _grading_step(lambda: classroom.autograde(_root(args), args.assignment, args.trainee, args.timeout))
+    for row in table.itertuples():
+        print(f"{row.trainee:24} {'graded' if row.graded else 'FAILED: ' + str(row.error).splitlines()[-1]}")
+    return 0 if table["graded"].all() else 1
+
+
+def cmd_course_feedback(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    pages = _grading_step(lambda: classroom.feedback(_root(args), args.assignment, args.trainee, args.out))
+    print(f"{len(pages)} feedback pages" + (f" in {args.out}" if args.out else ""))
+    return 0
+
+
+def cmd_course_report(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    for kind, path in _grading_step(lambda: classroom.report(_root(args), args.out)).items():
+        print(f"{kind:10} {path}")
+    return 0
+
+
+def cmd_course_reset(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    archive = classroom.reset(_root(args))
+    print(f"previous cohort archived in {archive}" if archive else "nothing to archive: no submissions or grades yet")
+    return 0
+
+
+def cmd_course_pack(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    print(f"trainee pack written: {classroom.trainee_pack(_root(args), args.out)}")
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    root = _root(args)
+    work = args.work or root / "exercises"
+    table = classroom.progress(root, work, args.released)
+    if table.empty:
+        raise UsageError(f"no exercise notebooks under {work}")
+    print(table.drop(columns="error").to_string(index=False))
+    print(f"\n{(table['status'] == 'passing').sum()} of {len(table)} passing")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vidlab", description="VID Lab: course, data and toolkit for image-based victim identification.")
     top.add_argument("--course", help="course folder (default: the one this toolkit was installed from)")
@@ -185,6 +276,39 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("assignment", nargs="*", help="assignment names (default: all)")
     check.add_argument("--profile", choices=course.PROFILES, default="tiny", help="data profile the notebooks run on (default: tiny)")
     check.set_defaults(run=cmd_course_check)
+    release = course_p.add_parser("release", help="release an exercise to the exchange, or as one zip per trainee")
+    release.add_argument("assignment", help="assignment name (a folder under exercises/)")
+    release.add_argument("--out", type=Path, default=None, help="write <assignment>__<trainee>.zip files here instead of the exchange")
+    release.add_argument("--trainees", type=Path, default=None, help="text file of trainee ids, one per line (with --out)")
+    release.set_defaults(run=cmd_course_release)
+    collect = course_p.add_parser("collect", help="collect submissions from the exchange, or from returned zips")
+    collect.add_argument("assignment", help="assignment name")
+    collect.add_argument("--zips", type=Path, default=None, help="folder of returned <assignment>__<trainee>.zip files")
+    collect.set_defaults(run=cmd_course_collect)
+    autograde = course_p.add_parser("autograde", help="autograde every collected submission (or one trainee's)")
+    autograde.add_argument("assignment", help="assignment name")
+    autograde.add_argument("--trainee", default=None, help="only this trainee")
+    autograde.add_argument("--timeout", type=int, default=None, help="seconds a cell may run (default: the course config, 300)")
+    autograde.set_defaults(run=cmd_course_autograde)
+    feedback = course_p.add_parser("feedback", help="HTML feedback for trainees, hidden tests removed")
+    feedback.add_argument("assignment", help="assignment name")
+    feedback.add_argument("--trainee", default=None, help="only this trainee")
+    feedback.add_argument("--out", type=Path, default=None, help="also copy the pages here as <assignment>__<trainee>.html")
+    feedback.set_defaults(run=cmd_course_feedback)
+    report = course_p.add_parser("report", help="grades CSV and a class report with plots")
+    report.add_argument("--out", type=Path, required=True, help="folder for grades.csv, questions.csv and report.html")
+    report.set_defaults(run=cmd_course_report)
+    reset = course_p.add_parser("reset", help="start a new cohort: archive submissions, grades and feedback")
+    reset.set_defaults(run=cmd_course_reset)
+    pack = course_p.add_parser("pack", help="zip for trainees: exercises, curriculum, toolkit; no solutions or answer keys")
+    pack.add_argument("--trainee", action="store_true", required=True, help="build the trainee pack (the only kind)")
+    pack.add_argument("--out", type=Path, default=Path("vidlab-trainee-pack.zip"), help="zip to write")
+    pack.set_defaults(run=cmd_course_pack)
+
+    progress = verbs.add_parser("progress", help="self-study: which of your exercises are to do, done or passing")
+    progress.add_argument("--work", type=Path, default=None, help="folder holding your exercise folders (default: exercises/)")
+    progress.add_argument("--released", type=Path, default=None, help="untouched copy of the exercises, to tell 'to do' apart")
+    progress.set_defaults(run=cmd_progress)
 
     scan_p = verbs.add_parser("scan", help="inventory a folder of evidence (type, hashes, metadata) into Parquet, read-only")
     scan_p.add_argument("folder", help="the evidence folder (opened read-only, never altered)")

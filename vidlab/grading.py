@@ -44,16 +44,22 @@ def assignments(root: Path) -> list[str]:
     return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
+def config(root: Path, timeout: int | None = None):
+    """The course's nbgrader configuration (root/grading/nbgrader_config.py), rooted at root."""
+    loaded = PyFileConfigLoader("nbgrader_config.py", path=str(root / "grading")).load_config()
+    loaded.CourseDirectory.root = str(root)
+    if timeout is not None:
+        loaded.Execute.timeout = loaded.ExecutePreprocessor.timeout = timeout
+    return loaded
+
+
 def api(root: Path, timeout: int | None = None):
     """An NbGraderAPI for the course at root, configured by root/grading/nbgrader_config.py."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root / "grading")).load_config()
-    config.CourseDirectory.root = str(root)
-    if timeout is not None:
-        config.Execute.timeout = config.ExecutePreprocessor.timeout = timeout
-    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    loaded = config(root, timeout)
+    return NbGraderAPI(coursedir=CourseDirectory(config=loaded), config=loaded)
 
 
 def _run(step: str, result: dict) -> None:
