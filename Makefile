@@ -41,6 +41,7 @@ data: $(INSTALLED)
 
 exercises: $(INSTALLED)
 	$(BIN)/vidlab course build
+	$(BIN)/vidlab course schedule --write
 
 bench: $(TEST_INSTALLED)
 	@for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done

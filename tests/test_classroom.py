@@ -182,3 +182,25 @@ def test_progress_tells_to_do_passing_failing_and_tampered(course, tmp_path):
     assert table.loc["tampered", "status"] == "locked cell edited"
     without_release = classroom.progress(course, work).set_index("assignment")
     assert without_release.loc["todo", "status"] == "to do", "unanswered stubs mean to do, even with no release copy"
+
+
+def test_instructor_guide_carries_the_current_schedule():
+    guide = (ROOT / "docs" / "instructor" / "README.md").read_text(encoding="utf-8")
+    expected = classroom.guide_with_schedule(guide, classroom.schedule_markdown(ROOT))
+    assert guide == expected, "the schedule in docs/instructor/README.md is stale: run `vidlab course schedule --write`"
+
+
+def test_schedule_lists_every_session_with_its_minutes():
+    table = classroom.schedule(ROOT)
+    assert len(table) == len(list((ROOT / "curriculum").rglob("*.ipynb")))
+    assert (table["minutes"] > 0).all() and table["title"].notna().all()
+    assert table[["day", "session"]].apply(tuple, axis=1).is_unique, "two notebooks claim the same day and session"
+
+
+def test_handouts_are_self_contained_html(tiny_data, tmp_path):
+    table = classroom.handouts(ROOT, tmp_path, profile="tiny", names=["day1_2_anatomy_of_an_image_file"])
+    [row] = table.to_dict("records")
+    assert row["error"] is None, row["error"]
+    page = row["html"].read_text(encoding="utf-8")
+    assert "Anatomy of an image file" in page and "data:image/png;base64," in page
+    assert not list(tmp_path.glob(".*.ipynb")), "the executed notebook is a working file, not a handout"

@@ -12,7 +12,7 @@ from conftest import ROOT
 
 VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["data", "describe"], ["course"], ["course", "build"], ["course", "check"],
          ["course", "release"], ["course", "collect"], ["course", "autograde"], ["course", "feedback"],
-         ["course", "report"], ["course", "reset"], ["course", "pack"], ["progress"], ["scan"], ["doctor"]]
+         ["course", "report"], ["course", "reset"], ["course", "pack"], ["course", "schedule"], ["course", "handouts"], ["progress"], ["scan"], ["doctor"]]
 
 
 def vidlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -25,7 +25,7 @@ from vidlab import grading
 __all__ = [
     "TRAINEE_ID", "ZIP_NAME", "CollectReport", "release", "collect", "zip_collect", "trainees",
     "autograde", "feedback", "grades", "question_scores", "report", "reset", "trainee_pack",
-    "pack_problems", "progress",
+    "pack_problems", "progress", "schedule", "schedule_markdown", "guide_with_schedule", "handouts",
 ]
 
 #: A trainee id becomes a folder name in nbgrader's gradebook, so keep it to safe characters.
@@ -367,3 +367,81 @@ def progress(root: Path, work: Path, released: Path | None = None) -> pd.DataFra
         rows.append({"assignment": notebook.parent.name, "notebook": notebook.name, "status": status,
                      "checks_passed": passed, "checks_failed": failed, "error": error or None})
     return pd.DataFrame(rows, columns=["assignment", "notebook", "status", "checks_passed", "checks_failed", "error"])
+
+
+def schedule(root: Path) -> pd.DataFrame:
+    """The week from the curriculum notebooks' own front matter: day, session, title, minutes."""
+    rows = []
+    for notebook in sorted((root / "curriculum").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in notebook.parts:
+            continue
+        front = nbformat.read(notebook, as_version=4).metadata.get("vidlab", {})
+        rows.append({"day": front.get("day"), "session": front.get("session"), "title": front.get("title"),
+                     "teaching_minutes": front.get("teaching_minutes", 0),
+                     "exercise_minutes": front.get("exercise_minutes", 0),
+                     "notebook": notebook.relative_to(root).as_posix()})
+    table = pd.DataFrame(rows, columns=["day", "session", "title", "teaching_minutes", "exercise_minutes", "notebook"])
+    table["minutes"] = table["teaching_minutes"] + table["exercise_minutes"]
+    return table.sort_values(["day", "session"], ignore_index=True)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def schedule_markdown(root: Path) -> str:
+    """The five-day schedule as Markdown tables, one per day, with day totals (for the instructor guide)."""
+    parts = []
+    for day, sessions in schedule(root).groupby("day", sort=True):
+        parts.append(f"### Day {day} — {_clock(int(sessions['minutes'].sum()))} of sessions\n")
+        parts.append("| # | session | teaching | exercises | notebook |\n|---|---|---|---|---|")
+        for row in sessions.itertuples():
+            parts.append(f"| {day}.{row.session} | {row.title} | {row.teaching_minutes} min | "
+                         f"{row.exercise_minutes} min | `{row.notebook}` |")
+        parts.append("")
+    return "\n".join(parts)
+
+
+SCHEDULE_MARKERS = ("<!-- schedule:start -->", "<!-- schedule:end -->")
+
+
+def guide_with_schedule(guide_text: str, schedule_text: str) -> str:
+    """The instructor guide's text with the generated schedule between its two markers."""
+    start, end = SCHEDULE_MARKERS
+    if start not in guide_text or end not in guide_text:
+        raise ValueError(f"the instructor guide has lost its {start} … {end} markers")
+    head, rest = guide_text.split(start, 1)
+    return f"{head}{start}\n{schedule_text}\n{end}{rest.split(end, 1)[1]}"
+
+
+def handouts(root: Path, out: Path, profile: str = "classroom", names: list[str] | None = None,
+             timeout: int = 600) -> pd.DataFrame:
+    """Run curriculum notebooks on a profile with papermill and save each as self-contained HTML.
+
+    Images are embedded in the page, so the handout reads offline without Jupyter. One row per
+    notebook; a notebook that fails still gets its page (showing where it stopped) and its error.
+    """
+    import papermill
+    from nbconvert import HTMLExporter
+
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter(embed_images=True)
+    rows = []
+    for notebook in sorted((root / "curriculum").rglob("*.ipynb")):
+        if names and notebook.stem not in names or ".ipynb_checkpoints" in notebook.parts:
+            continue
+        executed = out / f".{notebook.stem}.executed.ipynb"
+        error = None
+        try:
+            papermill.execute_notebook(str(notebook), str(executed), parameters={"PROFILE": profile},
+                                       kernel_name="python3", cwd=str(notebook.parent),
+                                       progress_bar=False, execution_timeout=timeout)
+        except Exception as failure:  # papermill still wrote the notebook up to the failing cell
+            error = f"{type(failure).__name__}: {str(failure).strip().splitlines()[-1] if str(failure).strip() else ''}"
+        page = out / f"{notebook.stem}.html"
+        if executed.exists():
+            body, _ = exporter.from_filename(str(executed))
+            page.write_text(body, encoding="utf-8")
+            executed.unlink()
+        rows.append({"notebook": notebook.stem, "html": page if page.exists() else None, "error": error})
+    return pd.DataFrame(rows, columns=["notebook", "html", "error"])

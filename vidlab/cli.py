@@ -228,6 +228,31 @@ def cmd_course_pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_course_schedule(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    root = _root(args)
+    text = classroom.schedule_markdown(root)
+    if args.write:
+        guide = root / "docs" / "instructor" / "README.md"
+        guide.write_text(classroom.guide_with_schedule(guide.read_text(encoding="utf-8"), text), encoding="utf-8")
+        print(f"schedule written into {guide.relative_to(root)}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_course_handouts(args: argparse.Namespace) -> int:
+    from vidlab import classroom
+
+    root = _root(args)
+    course.data_dir(args.profile)  # the clear "generate it first" message, before any notebook runs
+    table = classroom.handouts(root, args.out, args.profile, args.notebook or None)
+    for row in table.itertuples():
+        print(f"{row.notebook:50} {'FAILED: ' + row.error if row.error else row.html}")
+    return 0 if table["error"].isna().all() else 1
+
+
 def cmd_progress(args: argparse.Namespace) -> int:
     from vidlab import classroom
 
@@ -304,6 +329,15 @@ def parser() -> argparse.ArgumentParser:
     pack.add_argument("--trainee", action="store_true", required=True, help="build the trainee pack (the only kind)")
     pack.add_argument("--out", type=Path, default=Path("vidlab-trainee-pack.zip"), help="zip to write")
     pack.set_defaults(run=cmd_course_pack)
+
+    sched = course_p.add_parser("schedule", help="the week's timetable from the notebooks' front matter")
+    sched.add_argument("--write", action="store_true", help="write it into docs/instructor/README.md")
+    sched.set_defaults(run=cmd_course_schedule)
+    hand = course_p.add_parser("handouts", help="run curriculum notebooks and save them as self-contained HTML")
+    hand.add_argument("--out", type=Path, required=True, help="folder for the HTML pages")
+    hand.add_argument("--profile", choices=course.PROFILES, default="classroom", help="data to run on (default: classroom)")
+    hand.add_argument("notebook", nargs="*", help="notebook names without .ipynb (default: all)")
+    hand.set_defaults(run=cmd_course_handouts)
 
     progress = verbs.add_parser("progress", help="self-study: which of your exercises are to do, done or passing")
     progress.add_argument("--work", type=Path, default=None, help="folder holding your exercise folders (default: exercises/)")
