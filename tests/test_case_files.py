@@ -371,15 +371,18 @@ def test_known_series_db_is_byte_identical_and_queryable(tmp_path):
     assert first.read_bytes() == second.read_bytes()
     write_known_series_db(first, series)  # rewriting an existing file gives the same bytes too
     assert first.read_bytes() == second.read_bytes()
+    assert not list(tmp_path.glob("*-journal")) and not list(tmp_path.glob(".*partial"))
     with sqlite3.connect(f"file:{first}?mode=ro", uri=True) as db:
         assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
         indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {"files_md5", "files_sha1"} <= indexes
+        assert {"media_md5", "media_sha1", "media_sha256"} <= indexes
         target = series[1].files[2]
-        hit = db.execute("SELECT s.series_id, s.country, f.name, f.size, f.pdq FROM files f "
-                         "JOIN series s USING (series_id) WHERE f.md5 = ?", (target.md5,)).fetchall()
-        assert hit == [("KS-001", "PH", target.name, target.size, None)]
-        assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 12
+        hit = db.execute("SELECT s.series_id, s.country, s.status, m.name, m.size, m.pdq FROM media m "
+                         "JOIN series s USING (series_id) WHERE m.md5 = ?", (target.md5,)).fetchall()
+        assert hit == [("KS-001", "PH", "known", target.name, target.size, None)]
+        assert db.execute("SELECT COUNT(*) FROM media").fetchone()[0] == 12
+        assert db.execute("SELECT series_id, country FROM submissions WHERE series_id = 'KS-002'").fetchall() == \
+            [("KS-002", "AU")]
 
 
 def test_vics_json_follows_the_project_vic_media_layout(tmp_path):
@@ -390,18 +393,19 @@ def test_vics_json_follows_the_project_vic_media_layout(tmp_path):
     write_vics_json(tmp_path / "again.json", series)
     assert (tmp_path / "again.json").read_text(encoding="utf-8") == text
     document = json.loads(text)
-    assert list(document) == ["@odata.context", "value"]
+    assert list(document) == ["@odata.context", "@vidlab.series", "value"]
     assert document["@odata.context"].endswith("2.0.xml/Default/$metadata#Media")
     media = document["value"]
     assert [entry["MediaID"] for entry in media] == list(range(1, 13))
     first = media[0]
-    assert list(first) == ["MediaID", "Category", "MD5", "SHA1", "MediaSize", "Series", "IsDistributed",
-                           "DateUpdated", "MimeType", "MediaFiles", "PDQ"]
+    assert list(first) == ["MediaID", "Category", "MD5", "SHA1", "MediaSize", "Series", "VictimIdentified",
+                           "DateUpdated", "MimeType", "MediaFiles", "SHA256", "PDQ"]
     original = series[0].files[0]
     assert (first["MD5"], first["SHA1"], first["MediaSize"], first["Series"]) == \
            (original.md5.upper(), original.sha1.upper(), original.size, "KS-000")
     assert first["MediaFiles"] == [{"MD5": original.md5.upper(), "FileName": original.name}]
-    assert first["PDQ"] is None and first["MimeType"] == "image/jpeg"
+    assert first["PDQ"] is None and first["SHA256"] is None and first["MimeType"] == "image/jpeg"
+    assert [entry["Country"] for entry in document["@vidlab.series"]] == ["TH", "PH", "AU"]
 
 
 def test_known_series_refuses_malformed_input(tmp_path):

@@ -12,7 +12,8 @@ from conftest import ROOT
 
 VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["data", "describe"], ["course"], ["course", "build"], ["course", "check"],
          ["course", "release"], ["course", "collect"], ["course", "autograde"], ["course", "feedback"],
-         ["course", "report"], ["course", "reset"], ["course", "pack"], ["course", "schedule"], ["course", "handouts"], ["progress"], ["scan"], ["doctor"]]
+         ["course", "report"], ["course", "reset"], ["course", "pack"], ["course", "schedule"], ["course", "handouts"], ["progress"], ["scan"],
+         ["match"], ["casedb"], ["casedb", "import"], ["casedb", "export"], ["casedb", "list"], ["doctor"]]
 
 
 def vidlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -123,3 +124,19 @@ def test_instructor_commands_speak_in_one_line_on_a_fresh_course(tmp_path):
     assert "no released exercise 'squares'" in release.stderr, "exercises are not built yet in this copy"
     pack = vidlab("course", "pack", "--trainee", "--out", str(tmp_path / "pack.zip"))
     assert pack.returncode == 0 and (tmp_path / "pack.zip").stat().st_size > 0, pack.stderr
+
+
+def test_casedb_round_trip_and_a_bad_database_on_the_command_line(tiny_data, tmp_path):
+    vics = tiny_data / "case" / "case_db" / "known_series_vics.json"
+    db = tmp_path / "casedb.sqlite"
+    imported = vidlab("casedb", "import", str(vics), "--db", str(db))
+    assert imported.returncode == 0 and "imported" in imported.stdout, imported.stderr
+    listed = vidlab("casedb", "list", "--db", str(db))
+    assert listed.returncode == 0 and "series_id" in listed.stdout and "known" in listed.stdout, listed.stdout
+    exported = vidlab("casedb", "export", str(tmp_path / "again.json"), "--db", str(db))
+    assert exported.returncode == 0 and (tmp_path / "again.json").stat().st_size > 0, exported.stderr
+    not_sqlite = tmp_path / "notes.sqlite"
+    not_sqlite.write_text("shopping list")
+    refused = vidlab("casedb", "list", "--db", str(not_sqlite))
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert not_sqlite.read_text() == "shopping list"

@@ -150,6 +150,49 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _casedb_step(step):
+    """Run one case-database step; a bad file or record becomes one clear line."""
+    try:
+        return step()
+    except ValueError as error:  # NotACaseDatabaseError and VicsFormatError are ValueErrors
+        raise UsageError(str(error)) from None
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from vidlab import casedb
+
+    report = _casedb_step(lambda: casedb.match_inventory(args.inventory, args.db, args.hashes, args.country,
+                                                         args.max_distance))
+    print(report.summary())
+    if args.out:
+        print(f"tables written to {report.save(args.out)}")
+    return 0
+
+
+def cmd_casedb_import(args: argparse.Namespace) -> int:
+    from vidlab import casedb
+
+    counts = _casedb_step(lambda: casedb.import_vics(args.vics, args.db, args.country))
+    print("imported " + ", ".join(f"{n} {what}" for what, n in counts.items())
+          + f" into {args.db or casedb.default_db_path()}")
+    return 0
+
+
+def cmd_casedb_export(args: argparse.Namespace) -> int:
+    from vidlab import casedb
+
+    print(f"exported to {_casedb_step(lambda: casedb.export_vics(args.db, args.out))}")
+    return 0
+
+
+def cmd_casedb_list(args: argparse.Namespace) -> int:
+    from vidlab import casedb
+
+    table = _casedb_step(lambda: casedb.series_table(args.db))
+    print(table.to_string(index=False) if not table.empty else "the database holds no series")
+    return 0
+
+
 def _grading_step(step):
     """Run one nbgrader-backed step, turning nbgrader's own failure into one clear line."""
     from vidlab import grading
@@ -351,6 +394,29 @@ def parser() -> argparse.ArgumentParser:
     scan_p.add_argument("--no-resume", action="store_true", help="start again instead of resuming an interrupted scan")
     scan_p.set_defaults(run=cmd_scan)
 
+    match = verbs.add_parser("match", help="check a case inventory against the known-series database (exact and near copies)")
+    match.add_argument("inventory", type=Path, help="Parquet inventory from `vidlab scan`")
+    match.add_argument("--db", type=Path, default=None, help="case database (default: $VIDLAB_CASEDB or <data root>/casedb.sqlite)")
+    match.add_argument("--hashes", type=Path, default=None, help="Parquet of perceptual hashes of the same files (PDQ), for near copies")
+    match.add_argument("--country", default=None, help="country submitting this inventory (default: from submissions/<CC>/ folders)")
+    match.add_argument("--max-distance", type=int, default=None, help="PDQ bits still counted a near copy (default: the toolkit's threshold)")
+    match.add_argument("--out", type=Path, default=None, help="folder for exact.csv, near.csv and deconfliction.csv")
+    match.set_defaults(run=cmd_match)
+
+    casedb_p = verbs.add_parser("casedb", help="the known-series database").add_subparsers(dest="casedb_verb", required=True, metavar="VERB")
+    imp = casedb_p.add_parser("import", help="import a VICS-style JSON hash set (all or nothing)")
+    imp.add_argument("vics", type=Path, help="the JSON file")
+    imp.add_argument("--db", type=Path, default=None, help="case database (default: $VIDLAB_CASEDB or <data root>/casedb.sqlite)")
+    imp.add_argument("--country", default=None, help="submitting country, for hash sets that do not name one")
+    imp.set_defaults(run=cmd_casedb_import)
+    exp = casedb_p.add_parser("export", help="export the database as VICS-style JSON")
+    exp.add_argument("out", type=Path, help="JSON file to write")
+    exp.add_argument("--db", type=Path, default=None, help="case database (default: $VIDLAB_CASEDB or <data root>/casedb.sqlite)")
+    exp.set_defaults(run=cmd_casedb_export)
+    lst = casedb_p.add_parser("list", help="the series the database holds, with status and submitters")
+    lst.add_argument("--db", type=Path, default=None, help="case database (default: $VIDLAB_CASEDB or <data root>/casedb.sqlite)")
+    lst.set_defaults(run=cmd_casedb_list)
+
     doctor = verbs.add_parser("doctor", help="check the installation; exits non-zero naming each problem")
     doctor.add_argument("--profile", choices=course.PROFILES, default=course.default_profile(), help="data profile that must be present")
     doctor.set_defaults(run=cmd_doctor)
@@ -371,6 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vidlab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the reader left: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
