@@ -7,7 +7,9 @@ earns full marks, every untouched exercise earns zero, and nothing hidden reache
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,11 @@ def api(root: Path, timeout: int | None = None):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    # nbgrader creates and upgrades the gradebook by running the `alembic` command, which is
+    # installed beside this Python; without an activated venv it would not be on PATH.
+    here = str(Path(sys.executable).parent)
+    if here not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
     loaded = config(root, timeout)
     return NbGraderAPI(coursedir=CourseDirectory(config=loaded), config=loaded)
 
