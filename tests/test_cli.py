@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from conftest import ROOT
@@ -13,7 +14,7 @@ from conftest import ROOT
 VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["data", "describe"], ["course"], ["course", "build"], ["course", "check"],
          ["course", "release"], ["course", "collect"], ["course", "autograde"], ["course", "feedback"],
          ["course", "report"], ["course", "reset"], ["course", "pack"], ["course", "schedule"], ["course", "handouts"], ["progress"], ["scan"],
-         ["match"], ["casedb"], ["casedb", "import"], ["casedb", "export"], ["casedb", "list"], ["doctor"]]
+         ["carve"], ["media"], ["match"], ["casedb"], ["casedb", "import"], ["casedb", "export"], ["casedb", "list"], ["doctor"]]
 
 
 def vidlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -140,3 +141,20 @@ def test_casedb_round_trip_and_a_bad_database_on_the_command_line(tiny_data, tmp
     refused = vidlab("casedb", "list", "--db", str(not_sqlite))
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert not_sqlite.read_text() == "shopping list"
+
+
+def test_carve_and_media_on_the_tiny_case(tiny_data, tmp_path):
+    [image] = sorted((tiny_data / "case" / "submissions").glob("*/*-usbstick.dd"))[:1]
+    carved = vidlab("carve", str(image), "--out", str(tmp_path / "carved"))
+    assert carved.returncode == 0, carved.stderr
+    truth = pd.read_csv(tiny_data / "answer_key" / "disk_images.csv")
+    deleted = truth[truth["image"] == image.relative_to(tiny_data / "case").as_posix()]
+    table = pd.read_csv(tmp_path / "carved" / "carved.csv")
+    assert sorted(table["offset"]) == sorted(deleted["offset"]), "every deleted picture, at its offset"
+    assert carved.stdout.startswith(f"{len(deleted)} JPEGs carved")
+    beside = vidlab("carve", str(image), "--out", str(image.parent / "carved"))
+    assert beside.returncode == 2 and not (image.parent / "carved").exists()
+    heard = vidlab("media", str(tiny_data / "case" / "submissions"), "--out", str(tmp_path / "media"))
+    assert heard.returncode == 0, heard.stderr
+    audio = pd.read_csv(tmp_path / "media" / "audio.csv")
+    assert set(audio["mains_hz"].dropna()) <= {50, 60} and audio["mains_hz"].notna().any()

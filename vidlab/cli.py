@@ -150,6 +150,50 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_carve(args: argparse.Namespace) -> int:
+    from vidlab import carve
+
+    image = Path(args.image)
+    if not image.is_file():
+        raise UsageError(f"{image} is not a file: carve takes a raw disk image")
+    try:
+        table = carve.carve(image, out=args.out, max_gap=args.max_gap, keep_rejected=args.keep_rejected, progress=True)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        raise UsageError("carving interrupted: the pictures carved so far are in the output folder") from None
+    table.to_csv(args.out / "carved.csv", index=False)
+    states = ", ".join(f"{n} {state}" for state, n in carve.carve_states(table).items())
+    print(f"{len(table)} JPEGs carved ({states or 'none found'}); table in {args.out / 'carved.csv'}")
+    return 0
+
+
+def cmd_media(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from vidlab import media
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder")
+    args.out.mkdir(parents=True, exist_ok=True)
+    videos, recordings = media.media_files(folder)
+    hum = media.hum_table(recordings, progress=True)
+    hum.to_csv(args.out / "audio.csv", index=False)
+    if args.series_photos:
+        photos = pd.read_csv(args.series_photos)
+        if not {"path", "series"} <= set(photos.columns):
+            raise UsageError(f"{args.series_photos} needs the columns path and series")
+        reference = media.series_reference(list(photos["path"]), list(photos["series"]))
+        media.match_videos(videos, reference).to_csv(args.out / "videos.csv", index=False)
+    else:
+        frames = [media.frame_table(video) for video in videos]
+        (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()).to_csv(args.out / "videos.csv", index=False)
+    print(f"{len(recordings)} recordings ({int(hum['mains_hz'].notna().sum())} with mains hum), "
+          f"{len(videos)} videos; tables in {args.out}")
+    return 0
+
+
 def _casedb_step(step):
     """Run one case-database step; a bad file or record becomes one clear line."""
     try:
@@ -393,6 +437,19 @@ def parser() -> argparse.ArgumentParser:
     scan_p.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
     scan_p.add_argument("--no-resume", action="store_true", help="start again instead of resuming an interrupted scan")
     scan_p.set_defaults(run=cmd_scan)
+
+    carve_p = verbs.add_parser("carve", help="carve JPEGs from a raw disk image, each checked by decoding")
+    carve_p.add_argument("image", help="the raw disk image (read-only)")
+    carve_p.add_argument("--out", type=Path, required=True, help="folder for the carved pictures and carved.csv (not beside the image)")
+    carve_p.add_argument("--max-gap", type=int, default=256 * 1024, help="bytes of damage to step over inside one picture (default 256 KiB)")
+    carve_p.add_argument("--keep-rejected", action="store_true", help="also keep candidates that do not decode at all")
+    carve_p.set_defaults(run=cmd_carve)
+
+    media_p = verbs.add_parser("media", help="videos (keyframes, cuts, series matches) and recordings (mains hum) in a folder")
+    media_p.add_argument("folder", help="folder to search, by real file kind")
+    media_p.add_argument("--out", type=Path, required=True, help="folder for audio.csv and videos.csv")
+    media_p.add_argument("--series-photos", type=Path, default=None, help="CSV of path,series: match each video to these series")
+    media_p.set_defaults(run=cmd_media)
 
     match = verbs.add_parser("match", help="check a case inventory against the known-series database (exact and near copies)")
     match.add_argument("inventory", type=Path, help="Parquet inventory from `vidlab scan`")
