@@ -13,13 +13,9 @@ one forum re-share (resized: expected to be reported as unmatchable). Without th
 stand-in is used: a seeded multiplicative pattern (σ 0.5–1 %) on drawn scenes, fresh shot noise, JPEG q85–95, with
 the same kinds of derived copies made by Pillow. The output says which.
 
-Known artefact of the generator (not of real cameras): synthetic_data.devices.add_noise lays ONE fixed grain tile
-(seed 1000) over every scene, at random offsets. When two shots happen to sample a scene at nearly the same scale,
-their residuals share that grain at some offset, so the shift search used for cropped copies can find it in an
-unrelated camera's fingerprint (seen: a crop against one impostor reference, PCE 23,000 at the tile's offset;
-against 20-reference fingerprints PCE 84-189). Whole-frame matching (shift 0) is not affected. The derived-copy
-lines count such pairs; --standin (fresh noise in every shot) shows the search without the artefact; per-scene
-grain in the generator would remove it.
+The generator draws fresh sensor grain for every exposure (synthetic_data.devices), so images of different
+devices share no noise but their sensors' own PRNU; earlier versions laid one grain tile over every scene, which
+let the crop search find impostors (PCE up to 189) and is now gone.
 
 For each working size (centre crop N×N, or the full frame) it reports: identification rate (top camera AND
 PCE ≥ PCE_THRESHOLD), false matches (impostor pairs at or above the threshold, and pictures given a wrong camera),

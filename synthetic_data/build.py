@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,8 +38,9 @@ from synthetic_data.seized_sample import ANSWER_KEY_COLUMNS, make_seized_sample,
 from synthetic_data.series import Job, render_series
 from synthetic_data.world import SeizedDevice, World, plan_world, stream
 from vidlab.course import data_root
+from vidlab.similarity import hash_file
 
-GENERATOR_VERSION = "0.2.0"
+GENERATOR_VERSION = "0.3.0"
 # Written last: vidlab.course.data_dir treats a profile folder without it as not generated.
 RECORD_NAME = "generation.json"
 T = TypeVar("T")
@@ -256,33 +258,50 @@ LABEL_WORDS = (("Yellow", "Blue", "Green", "Red", "Grey", "White", "Striped", "T
                ("sofa", "curtain", "shelf", "cabinet", "street", "shopfront", "window", "table"))
 
 
-def known_series(world: World, files: list[dict[str, Any]], series_rows: dict[str, dict[str, Any]]) -> list[KnownSeries]:
-    """The case database: series identified before, with most of their files' hashes, among decoy series that this
-    case does not contain."""
+def known_series(world: World, files: list[dict[str, Any]], series_rows: dict[str, dict[str, Any]], case: Path,
+                 pool: Executor | None) -> list[KnownSeries]:
+    """The case database: series identified before, with most of their files' hashes (MD5, SHA-1 and the PDQ the
+    toolkit computes for the same file), among decoy series that this case does not contain."""
     rng = stream(world.seed, "known series")
-    entries = []
+    chosen = []
     for plan in world.series:
         if not plan.known:
             continue
         held = {row["md5"]: row for row in files if row["series_id"] == plan.series_id and row["true_kind"] == "jpeg"}
         listed = [held[md5] for md5 in sorted(held) if rng.random() < 0.75] or list(held.values())[:1]
         first = plan.shots[0].taken - timedelta(days=rng.randint(30, 700))
+        series_id = f"KS-{first.year}-{rng.randrange(10000):04d}"
+        chosen.append((plan, series_id, f"{rng.choice(LABEL_WORDS[0])} {rng.choice(LABEL_WORDS[1])}", first, listed))
+    paths = [row["path"] for *_, listed in chosen for row in listed]
+    pdq = dict(zip(paths, listed_pdq([case / path for path in paths], pool)))
+    entries = []
+    for plan, series_id, label, first, listed in chosen:
         entries.append(KnownSeries(
-            f"KS-{first.year}-{rng.randrange(10000):04d}", f"{rng.choice(LABEL_WORDS[0])} {rng.choice(LABEL_WORDS[1])}",
-            location(plan.city_id).country_code, first.strftime("%Y-%m-%d"),
-            tuple(KnownFile(row["path"].rsplit("/", 1)[-1], row["md5"], row["sha1"], row["size"], None) for row in listed),
+            series_id, label, location(plan.city_id).country_code, first.strftime("%Y-%m-%d"),
+            tuple(KnownFile(row["path"].rsplit("/", 1)[-1], row["md5"], row["sha1"], row["size"], pdq[row["path"]])
+                  for row in listed),
         ))
-        series_rows[plan.series_id]["known_db_id"] = entries[-1].series_id
+        series_rows[plan.series_id]["known_db_id"] = series_id
     for _ in range(max(3, len(entries))):  # series from other cases: their hashes match nothing here
         first_seen = f"{rng.randint(2015, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        # Decoys get random PDQs too (a real hash list has one for every picture): 256 random bits lie about 128
+        # bits from any picture, far beyond PDQ's match threshold, so they match nothing here either.
         decoys = tuple(KnownFile(f"IMG_{rng.randrange(10000):04d}.jpg", f"{rng.getrandbits(128):032x}",
-                                 f"{rng.getrandbits(160):040x}", rng.randint(60_000, 900_000), None)
+                                 f"{rng.getrandbits(160):040x}", rng.randint(60_000, 900_000),
+                                 f"{rng.getrandbits(256):064x}")
                        for _ in range(rng.randint(3, 12)))
         entries.append(KnownSeries(f"KS-{first_seen[:4]}-{rng.randrange(10000):04d}",
                                    f"{rng.choice(LABEL_WORDS[0])} {rng.choice(LABEL_WORDS[1])}",
                                    rng.choice(("AU", "PH", "TH", "GB", "US", "NZ", "JP")), first_seen, decoys))
     unique = {entry.series_id: entry for entry in entries}  # a clash of random ids keeps the first
     return sorted(unique.values(), key=lambda entry: entry.series_id)
+
+
+def listed_pdq(paths: Sequence[Path], pool: Executor | None) -> list[str | None]:
+    """PDQ of each file exactly as the toolkit hashes case files (vidlab.similarity.hash_file, PDQ's 512-pixel
+    decode), so a database entry and its file in the case hash alike; None where a file cannot be hashed."""
+    rows = run_jobs(pool, partial(hash_file, kinds=("pdq",)), paths, False, "")
+    return [row["pdq"] for row in rows]
 
 
 def series_summary(world: World, results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -381,7 +400,7 @@ def build_world(folder: Path, spec: ProfileSpec, world: World, progress: bool, p
     shutil.rmtree(folder / "staging", ignore_errors=True)
     series_rows, clue_rows = series_summary(world, results)
     by_series = {row["series_id"]: row for row in series_rows}
-    entries = known_series(world, files, by_series)
+    entries = known_series(world, files, by_series, case, pool)
     write_case_db(world, case, entries)
     in_db = {file.md5 for entry in entries for file in entry.files}
     for row in files:

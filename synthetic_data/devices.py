@@ -126,20 +126,21 @@ def output_size(model: Model, long_side: int | None) -> tuple[int, int]:
 def sensor_gain(seed: int, prnu: float, vignetting: float, size: tuple[int, int]) -> Image.Image:
     """A device's fixed multiplicative pattern at a size: lens vignetting times its PRNU sensor fingerprint, as an
     RGB image whose 255 means gain 1 (ImageChops.multiply applies it). Gain 1 sits at 255 / headroom so positive
-    PRNU survives; photo exposure is lifted by the same factor before (see headroom)."""
+    PRNU survives; photo exposure is lifted by the same factor before (see headroom). The product is formed in
+    float and rounded once: rounding each factor apart would leave a pattern that every unit of a model shares."""
     width, height = size
-    scale = 255 / headroom(prnu)
     # Uniform random bytes through the inverse normal CDF (at each byte's bin centre) give Gaussian PRNU, far
     # faster than drawing normal variates for every pixel of a 24-megapixel sensor.
     normal = NormalDist()
-    table = [min(255, round(scale * (1 + prnu * normal.inv_cdf((k + 0.5) / 256)))) for k in range(256)]
+    sensitivity = np.array([1 + prnu * normal.inv_cdf((k + 0.5) / 256) for k in range(256)], dtype=np.float32)
     uniform = np.random.default_rng(seed).integers(0, 256, (height, width), dtype=np.uint8)
-    sensitivity = Image.fromarray(uniform).point(table)
     ys = np.linspace(-1.0, 1.0, 48, dtype=np.float32)[:, None]
     xs = np.linspace(-1.0, 1.0, 64, dtype=np.float32)[None, :]
-    falloff = np.round(255 * (1.0 - vignetting * (xs * xs + ys * ys) / 2.0)).astype(np.uint8)  # smooth: draw small
-    gain = ImageChops.multiply(sensitivity, Image.fromarray(falloff).resize(size, Image.Resampling.BILINEAR))
-    return Image.merge("RGB", (gain, gain, gain))
+    falloff = Image.fromarray(1.0 - vignetting * (xs * xs + ys * ys) / 2.0)  # smooth: draw small, enlarge
+    gain = np.asarray(falloff.resize(size, Image.Resampling.BILINEAR), dtype=np.float32) * (255 / headroom(prnu))
+    gain *= sensitivity[uniform]
+    plane = Image.fromarray(np.clip(np.rint(gain), 0, 255).astype(np.uint8))
+    return Image.merge("RGB", (plane, plane, plane))
 
 
 def headroom(prnu: float) -> float:
@@ -147,23 +148,21 @@ def headroom(prnu: float) -> float:
     return 1.0 + 3.0 * prnu
 
 
-NOISE_TILE = 1024
+GRAIN_SIGMA = 2.5  # grey levels of read and shot noise, fresh in every exposure
+GRAIN_OFFSET = 8  # grain is stored around this grey (bytes cannot be negative); ImageChops.add takes it off again
 
 
 @lru_cache(maxsize=1)
-def noise_tile() -> Image.Image:
-    """A square of sensor-like noise centred on grey 8 (ImageChops.add subtracts that again), std 2.5 grey levels."""
-    field = np.random.default_rng(1000).standard_normal((NOISE_TILE, NOISE_TILE, 3), dtype=np.float32)
-    return Image.fromarray(np.clip(field * 2.5 + 8, 0, 255).astype(np.uint8))
+def grain_table() -> list[int]:
+    """Uniform bytes to Gaussian grain around GRAIN_OFFSET (inverse normal CDF at bin centres), for all 3 bands."""
+    normal = NormalDist(GRAIN_OFFSET, GRAIN_SIGMA)
+    return [min(255, max(0, round(normal.inv_cdf((k + 0.5) / 256)))) for k in range(256)] * 3
 
 
 def add_noise(picture: Image.Image, rng: random.Random) -> Image.Image:
-    """A picture with grain: the noise tile laid from a random offset (far cheaper than fresh random numbers per
-    pixel). Added to a scene once, every shot's view then carries noise from a different part of it."""
-    tile = noise_tile()
-    noise = Image.new("RGB", picture.size)
-    ox, oy = rng.randrange(NOISE_TILE), rng.randrange(NOISE_TILE)
-    for y in range(-oy, picture.height, NOISE_TILE):
-        for x in range(-ox, picture.width, NOISE_TILE):
-            noise.paste(tile, (x, y))
-    return ImageChops.add(picture, noise, scale=1.0, offset=-8)
+    """An RGB picture with fresh grain seeded from rng: every call draws new noise, so two exposures (or scenes)
+    share none of it and only a device's PRNU is common to its pictures."""
+    count = picture.width * picture.height * 3
+    raw = np.random.PCG64(rng.getrandbits(64)).random_raw(-(-count // 8)).view(np.uint8)[:count]
+    noise = Image.frombuffer("RGB", picture.size, raw, "raw", "RGB", 0, 1).point(grain_table())
+    return ImageChops.add(picture, noise, scale=1.0, offset=-GRAIN_OFFSET)

@@ -46,7 +46,8 @@ def upright(data: bytes, fit: int | None = None) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     if fit is not None and max(image.size) > 2 * fit:
         image.draft("RGB", (fit, fit))
-    image = ImageOps.exif_transpose(image.convert("RGB") if image.mode != "RGB" else image)
+    image = image.convert("RGB") if image.mode != "RGB" else image
+    ImageOps.exif_transpose(image, in_place=True)  # in place: no copy of the (usual) picture already upright
     if fit is not None and max(image.size) > fit:
         scale = fit / max(image.size)
         image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)

