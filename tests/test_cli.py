@@ -158,3 +158,18 @@ def test_carve_and_media_on_the_tiny_case(tiny_data, tmp_path):
     assert heard.returncode == 0, heard.stderr
     audio = pd.read_csv(tmp_path / "media" / "audio.csv")
     assert set(audio["mains_hz"].dropna()) <= {50, 60} and audio["mains_hz"].notna().any()
+
+
+def test_scan_marks_known_files_and_adds_perceptual_hashes(tiny_data, tmp_path):
+    device = next((tiny_data / "case" / "submissions").glob("*/*-02-android"))
+    out = tmp_path / "inventory.parquet"
+    result = vidlab("scan", str(device), "--out", str(out), "--perceptual",
+                    "--known-files", str(tiny_data / "case" / "reference" / "known_files_nsrl.csv"))
+    assert result.returncode == 0, result.stderr
+    inventory = pd.read_parquet(out)
+    truth = pd.read_csv(tiny_data / "answer_key" / "os_files.csv")
+    prefix = device.relative_to(tiny_data / "case").as_posix() + "/"
+    known_here = truth[truth["path"].str.startswith(prefix) & truth["known"]]
+    assert int(inventory["known"].sum()) == len(known_here)
+    pictures = inventory[inventory["kind"] == "jpeg"]
+    assert len(pictures) and pictures["pdq"].notna().all()

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_evidence import FILES, _deny, _snapshot, blobs, evidence_dir  # noqa: F401 - fixtures
 
-from vidlab import evidence, formats, scan
+from vidlab import evidence, formats, scan, similarity
 
 
 def _bomb_png() -> bytes:
@@ -161,19 +161,19 @@ def test_scan_resumes_after_ctrl_c(evidence_dir: Path, tmp_path: Path, monkeypat
         (evidence_dir / "bulk" / f"{i:02d}.txt").write_text(f"note {i}\n")
     whole = scan.read_inventory(scan.scan(evidence_dir, tmp_path / "whole.parquet"))
     monkeypatch.setattr(scan, "CHECKPOINT_ROWS", 4)
-    real_row = scan._scan_row
+    real_row = scan.file_row
     calls: list[str] = []
 
     def interrupted_after(k: int):
-        def row(root, entry):
+        def row(root, entry, perceptual=False):
             if len(calls) == k:
                 raise KeyboardInterrupt
             calls.append(entry[0])
-            return real_row(root, entry)
+            return real_row(root, entry, perceptual)
         return row
 
     out = tmp_path / "inv.parquet"
-    monkeypatch.setattr(scan, "_scan_row", interrupted_after(10))
+    monkeypatch.setattr(scan, "file_row", interrupted_after(10))
     with pytest.raises(KeyboardInterrupt):
         scan.scan(evidence_dir, out)
     assert not out.exists()  # no half inventory
@@ -181,7 +181,7 @@ def test_scan_resumes_after_ctrl_c(evidence_dir: Path, tmp_path: Path, monkeypat
     assert sum(pq.read_metadata(p).num_rows for p in parts) == 10 and len(parts) == 3  # 4 + 4 + the 2 before Ctrl-C
 
     calls.clear()
-    monkeypatch.setattr(scan, "_scan_row", interrupted_after(len(whole)))
+    monkeypatch.setattr(scan, "file_row", interrupted_after(len(whole)))
     scan.scan(evidence_dir, out)
     assert len(calls) == len(whole) - 10  # the first 10 files were not read again
     assert not (tmp_path / "inv.parquet.parts").exists()
@@ -190,12 +190,12 @@ def test_scan_resumes_after_ctrl_c(evidence_dir: Path, tmp_path: Path, monkeypat
     # a file already in a checkpoint and deleted before the resume leaves no stale row
     calls.clear()
     with pytest.raises(KeyboardInterrupt):
-        monkeypatch.setattr(scan, "_scan_row", interrupted_after(10))
+        monkeypatch.setattr(scan, "file_row", interrupted_after(10))
         scan.scan(evidence_dir, out)
     gone = whole["path"].iloc[3]
     (evidence_dir / gone).unlink()
     calls.clear()
-    monkeypatch.setattr(scan, "_scan_row", interrupted_after(len(whole)))
+    monkeypatch.setattr(scan, "file_row", interrupted_after(len(whole)))
     resumed = scan.read_inventory(scan.scan(evidence_dir, out))
     assert len(calls) == len(whole) - 10  # the deleted file was among the 10 in the checkpoint
     pd.testing.assert_frame_equal(resumed, whole[whole["path"] != gone].reset_index(drop=True))
@@ -203,19 +203,46 @@ def test_scan_resumes_after_ctrl_c(evidence_dir: Path, tmp_path: Path, monkeypat
     # without resuming, an interrupted scan starts again from the first file
     calls.clear()
     with pytest.raises(KeyboardInterrupt):
-        monkeypatch.setattr(scan, "_scan_row", interrupted_after(10))
+        monkeypatch.setattr(scan, "file_row", interrupted_after(10))
         scan.scan(evidence_dir, out)
     calls.clear()
-    monkeypatch.setattr(scan, "_scan_row", interrupted_after(len(whole)))
+    monkeypatch.setattr(scan, "file_row", interrupted_after(len(whole)))
     scan.scan(evidence_dir, out, resume=False)
     assert len(calls) == len(whole) - 1
+
+
+def test_scan_with_perceptual_hashes(evidence_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "inv.parquet"
+    monkeypatch.setattr(scan, "file_row", lambda root, entry, perceptual: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        scan.scan(evidence_dir, out)  # a plain scan interrupted ...
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="other options"):
+        scan.scan(evidence_dir, out, perceptual=True)  # ... is not resumed as one with perceptual hashes
+    df = scan.read_inventory(scan.scan(evidence_dir, out, perceptual=True, resume=False))
+    assert list(df.columns) == list(scan.inventory_columns(perceptual=True))
+    rows = df.set_index("path")
+    pictures = rows[rows["kind"].isin(scan.PICTURE_KINDS)]
+    assert len(pictures) == sum(kind in scan.PICTURE_KINDS for _key, kind, _ok in FILES.values())
+    for rel, row in pictures.iterrows():
+        expected = similarity.hash_file(evidence_dir / rel, scan.PERCEPTUAL_KINDS)
+        expected["hash_error"] = expected["error"]
+        for column in ("phash", "pdq", "pdq_quality", "decode_side", "flag", "hash_error"):
+            missing = pd.isna(row[column])
+            assert missing == (expected[column] is None) and (missing or row[column] == expected[column]), (rel, column)
+    hashed = pictures[pictures["pdq"].notna()]
+    assert len(hashed) >= len(pictures) - 2 and (hashed["decode_side"] == 512).all()
+    assert all(list(v)[0] == pdq and len(v) == 8 for v, pdq in zip(hashed["pdq_dihedral"], hashed["pdq"]))
+    others = rows.drop(index=pictures.index)
+    assert others[list(scan.PERCEPTUAL_COLUMNS)].isna().all().all()
+    assert str(df["pdq_quality"].dtype) == "Int64"
 
 
 def test_scan_refuses_another_scans_checkpoint(evidence_dir: Path, tmp_path: Path, monkeypatch) -> None:
     other = tmp_path / "other"
     other.mkdir()
     (other / "a.txt").write_text("a")
-    monkeypatch.setattr(scan, "_scan_row", lambda root, entry: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(scan, "file_row", lambda root, entry, perceptual: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         scan.scan(other, tmp_path / "inv.parquet")
     monkeypatch.undo()

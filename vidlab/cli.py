@@ -141,12 +141,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder: scan takes the folder of evidence to inventory")
     try:
-        out = scan(folder, Path(args.out), workers=args.workers, resume=not args.no_resume, progress=True)
+        out = scan(folder, Path(args.out), workers=args.workers, resume=not args.no_resume, progress=True,
+                   perceptual=args.perceptual, dask=args.dask)
     except (ValueError, IsADirectoryError) as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
         raise UsageError("scan interrupted: run the same command again to resume where it stopped") from None
     print(f"inventory written to {out}")
+    if args.known_files:
+        from vidlab import bulk
+
+        aside = bulk.set_aside(out, args.known_files)
+        bulk.mark_known(out, args.known_files, out, drop=args.drop_known)
+        print(aside.to_string(index=False) if len(aside) else "no known operating-system or application files found")
     return 0
 
 
@@ -434,8 +441,13 @@ def parser() -> argparse.ArgumentParser:
     scan_p = verbs.add_parser("scan", help="inventory a folder of evidence (type, hashes, metadata) into Parquet, read-only")
     scan_p.add_argument("folder", help="the evidence folder (opened read-only, never altered)")
     scan_p.add_argument("--out", required=True, help="Parquet file to write (outside the evidence folder)")
-    scan_p.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
+    scan_p.add_argument("--workers", type=int, default=None, help="processes (default 1; with --dask, local workers, default 2)")
     scan_p.add_argument("--no-resume", action="store_true", help="start again instead of resuming an interrupted scan")
+    scan_p.add_argument("--perceptual", action="store_true", help="also pHash and PDQ of every picture (for near-duplicate search)")
+    scan_p.add_argument("--dask", nargs="?", const=True, default=None, metavar="ADDRESS",
+                        help="run on Dask: a local cluster, or the scheduler at ADDRESS (tcp://host:8786)")
+    scan_p.add_argument("--known-files", type=Path, default=None, help="NSRL-style CSV of known OS/application files to mark")
+    scan_p.add_argument("--drop-known", action="store_true", help="with --known-files: leave the known files out of the inventory")
     scan_p.set_defaults(run=cmd_scan)
 
     carve_p = verbs.add_parser("carve", help="carve JPEGs from a raw disk image, each checked by decoding")

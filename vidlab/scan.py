@@ -1,10 +1,12 @@
-"""`vidlab scan`: a folder of evidence into one Parquet inventory — kind, hashes, metadata, one row per file.
+"""`vidlab scan`: a folder of evidence into one Parquet inventory — kind, hashes, metadata, perceptual hashes.
 
-Built for folders too big to finish in one sitting: rows are written to checkpoint part files
-as they come (memory stays flat however many files there are), an interrupted scan resumes
-where it stopped, and the inventory appears only when it is whole (written beside, then
-renamed). Evidence is opened read-only, symbolic links are recorded but never followed, and a
-file that cannot be read still gets its row, with the reason in ``error``.
+One per-file pipeline (``file_row``) run by a local process pool or, for a unit that outgrows one
+machine, by Dask (see vidlab.bulk); both give the same rows. Built for folders too big to finish in
+one sitting: rows are written to checkpoint part files as they come (memory stays flat however many
+files there are), an interrupted scan resumes where it stopped, and the inventory appears only when
+it is whole (written beside, then renamed). Evidence is opened read-only, symbolic links are
+recorded but never followed, and a file that cannot be read still gets its row, with the reason in
+``error``.
 """
 
 from __future__ import annotations
@@ -13,18 +15,25 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from vidlab import evidence, formats, metadata
+from vidlab import evidence, formats, metadata, similarity
 from vidlab.evidence import HASH_ALGORITHMS, PathLike
 
-__all__ = ["scan", "SCAN_COLUMNS", "read_inventory"]
+if TYPE_CHECKING:
+    from distributed import Client
+    from tqdm import tqdm
+
+__all__ = ["scan", "file_row", "inventory_columns", "SCAN_COLUMNS", "PERCEPTUAL_COLUMNS", "PERCEPTUAL_KINDS",
+           "read_inventory"]
 
 #: What scan adds per file; then the metadata columns (see vidlab.metadata), then metadata's own error.
 FILE_COLUMNS: tuple[str, ...] = (
@@ -33,15 +42,39 @@ FILE_COLUMNS: tuple[str, ...] = (
 SCAN_COLUMNS: tuple[str, ...] = (
     *FILE_COLUMNS, *(c for c in metadata.METADATA_COLUMNS if c not in ("path", "error")), "metadata_error",
 )
+#: Perceptual hashes an inventory carries when asked: pHash for a quick look, PDQ for hash lists and the case
+#: database. Both come from one 512-px decode (similarity.decode_side), recorded in `decode_side`.
+PERCEPTUAL_KINDS: tuple[str, ...] = ("phash", "pdq")
+#: Named as in vidlab.similarity, so an inventory goes straight into similarity.find_matches / near_duplicates;
+#: `flag` marks low-detail pictures, `hash_error` why a picture could not be hashed.
+PERCEPTUAL_COLUMNS: tuple[str, ...] = ("phash", "pdq", "pdq_quality", "pdq_dihedral", "decode_side", "flag",
+                                       "hash_error")
+#: File kinds that get perceptual hashes (other kinds would only collect "not a picture" errors).
+PICTURE_KINDS = frozenset({"jpeg", "png", "gif", "tiff", "heic", "avif", "webp", "bmp"})
 #: A checkpoint is written after this many rows, or after CHECKPOINT_SECONDS, whichever comes first.
 CHECKPOINT_ROWS = 500
 CHECKPOINT_SECONDS = 60.0
+_TEXT = ("mtime", "kind", "extension", *HASH_ALGORITHMS, "metadata_error", "phash", "pdq", "flag", "hash_error")
 
 
-def _scan_row(root: Path, entry: tuple[str, str | None]) -> dict:
-    """Everything scan records about one file; problems become `error` / `metadata_error`, never exceptions."""
+def inventory_columns(perceptual: bool = False) -> tuple[str, ...]:
+    """An inventory's columns in order: SCAN_COLUMNS, then PERCEPTUAL_COLUMNS when perceptual hashes were asked for."""
+    return SCAN_COLUMNS + PERCEPTUAL_COLUMNS if perceptual else SCAN_COLUMNS
+
+
+def _perceptual(path: Path) -> dict:
+    """A picture's pHash and PDQ; a picture that cannot be hashed gets `hash_error`, never an exception."""
+    hashed = similarity.hash_file(path, PERCEPTUAL_KINDS)
+    return {c: hashed[c] for c in PERCEPTUAL_COLUMNS if c != "hash_error"} | {"hash_error": hashed["error"]}
+
+
+def file_row(root: Path, entry: tuple[str, str | None], perceptual: bool = False) -> dict:
+    """Everything an inventory records about one file (an entry of evidence.folder_entries); never raises.
+
+    Problems become `error` (the file), `metadata_error` (its metadata) or `hash_error` (its pixels).
+    """
     rel, skipped = entry
-    row = dict.fromkeys(SCAN_COLUMNS)
+    row = dict.fromkeys(inventory_columns(perceptual))
     row.update(evidence.manifest_row(root, entry, HASH_ALGORITHMS))  # path, size, mtime, hashes or error
     row["extension"] = evidence.printable_path(evidence.file_extension(rel))  # Parquet text must be valid UTF-8
     if skipped or row["error"]:
@@ -56,32 +89,54 @@ def _scan_row(root: Path, entry: tuple[str, str | None]) -> dict:
         row["error"] = evidence.short_error(exc)
         return row
     row.update({k: v for k, v in meta.items() if k not in ("path", "error")}, metadata_error=meta["error"])
+    if perceptual and kind in PICTURE_KINDS:
+        row.update(_perceptual(path))
     return row
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
-    """Rows as a DataFrame with the same dtypes in every part, so the parts join into one table."""
-    df = metadata.typed_metadata_frame(pd.DataFrame(rows, columns=list(SCAN_COLUMNS)))
-    df["size"] = df["size"].astype("Int64")
+def _failed_row(perceptual: bool, entry: tuple[str, str | None], exc: BaseException) -> dict:
+    """The row of a file whose worker process died reading it (the file itself may be what killed it)."""
+    row = dict.fromkeys(inventory_columns(perceptual))
+    rel = entry[0]
+    row.update(path=evidence.printable_path(rel), extension=evidence.printable_path(evidence.file_extension(rel)),
+               error=f"the worker reading it failed ({evidence.short_error(exc)})")
+    return row
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """The same dtypes for every inventory, however written (pandas parts, DuckDB copies), so tables stack alike."""
+    df = metadata.typed_metadata_frame(df)
+    for column in ("size", "pdq_quality", "decode_side"):
+        if column in df:
+            df[column] = df[column].astype("Int64")
     for column in ("extension_ok", "complete"):
-        df[column] = df[column].astype("boolean")
-    for column in ("mtime", "kind", "extension", *HASH_ALGORITHMS, "metadata_error"):
-        df[column] = df[column].astype(object).where(df[column].notna(), None)
+        if column in df:
+            df[column] = df[column].astype("boolean")
+    for column in (*_TEXT, "pdq_dihedral"):
+        if column in df:
+            df[column] = df[column].astype(object).where(df[column].notna(), None)
     return df
+
+
+def _frame(rows: list[dict], columns: Sequence[str]) -> pd.DataFrame:
+    """Rows as a DataFrame with the same dtypes in every part, so the parts join into one table."""
+    return _typed(pd.DataFrame(rows, columns=list(columns)))
 
 
 class _Checkpoint:
     """Part files beside the inventory (<out>.parts/part-00001.parquet …) and what they already hold."""
 
-    def __init__(self, out: Path, root: Path, resume: bool) -> None:
+    def __init__(self, out: Path, root: Path, resume: bool, columns: Sequence[str]) -> None:
         self.folder = out.with_name(out.name + ".parts")
-        self.about = {"root": str(root.resolve()), "algorithms": list(HASH_ALGORITHMS), "columns": list(SCAN_COLUMNS)}
+        self.columns = tuple(columns)
+        self.about = {"root": str(root.resolve()), "algorithms": list(HASH_ALGORITHMS), "columns": list(columns)}
         state = self.folder / "scan.json"
         if self.folder.exists() and resume and state.is_file():
             found = json.loads(state.read_text(encoding="utf-8"))
             if found != self.about:
                 other = (f"of another folder ({found.get('root')})" if found.get("root") != self.about["root"]
-                         else "made by another version of vidlab (other columns)")
+                         else "made with other options or another version of vidlab (other columns, e.g. with or "
+                              "without perceptual hashes)")
                 raise ValueError(f"{self.folder} holds a checkpoint {other}: "
                                  "scan again without resuming (--no-resume), or choose another output file")
         elif self.folder.exists():
@@ -102,17 +157,18 @@ class _Checkpoint:
         number = int(parts[-1].stem.split("-")[1]) + 1 if parts else 1
         part = self.folder / f"part-{number:05d}.parquet"
         tmp = part.with_suffix(".tmp")
-        metadata.to_parquet(_frame(rows), tmp)
+        metadata.to_parquet(_frame(rows, self.columns), tmp)
         os.replace(tmp, part)
 
     def join(self, out: Path, keep: set[str] | None) -> None:
         """All parts as one Parquet file at `out` (atomically); only the paths in `keep`, when given."""
         parts = self.parts()
         # A column empty throughout a part is typed null there; such columns are text (numbers, flags and
-        # times have fixed types), so a column empty in every part is stored as text too.
+        # times have fixed types) but for PDQ's list of variants, so a column empty in every part gets that type.
         schema = pa.unify_schemas([pq.read_schema(p) for p in parts])
-        schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema],
-                           metadata=schema.metadata)
+        empty_type = {"pdq_dihedral": pa.list_(pa.string())}
+        schema = pa.schema([f.with_type(empty_type.get(f.name, pa.string())) if pa.types.is_null(f.type) else f
+                            for f in schema], metadata=schema.metadata)
         tmp = out.with_name(out.name + ".tmp")
         wanted = None if keep is None else pa.array(sorted(keep), type=pa.string())
         with pq.ParquetWriter(tmp, schema) as writer:
@@ -125,21 +181,40 @@ class _Checkpoint:
         shutil.rmtree(self.folder)
 
 
-def scan(folder: PathLike, out: PathLike, workers: int = 1, resume: bool = True,
-         progress: bool | None = None) -> Path:
+def _rows(todo: list[tuple[str, str | None]], root: Path, perceptual: bool, workers: int | None,
+          dask: bool | str | Client | None, bar: tqdm) -> Iterator[dict]:
+    """file_row for every entry, in order, from the process pool or from Dask."""
+    if not todo:  # nothing left to read: no workers to start
+        return
+    task = partial(file_row, root, perceptual=perceptual)
+    if dask is None or dask is False:
+        yield from evidence.rows_in_order(task, todo, workers or 1, bar)
+        return
+    from vidlab import bulk  # Dask is imported only when asked for
+
+    with bulk.dask_client(dask, workers or bulk.LOCAL_WORKERS) as client:
+        yield from bulk.dask_rows(task, todo, client, bar, partial(_failed_row, perceptual))
+
+
+def scan(folder: PathLike, out: PathLike, workers: int | None = None, resume: bool = True,
+         progress: bool | None = None, perceptual: bool = False, dask: bool | str | Client | None = None) -> Path:
     """Inventory every file under `folder` into the Parquet file `out`; resumes an interrupted scan unless told not to.
 
     One row per file (symbolic links and special files included, with why they were not read):
     path, size, mtime (UTC, ns), kind, extension, extension_ok, complete, MD5/SHA-1/SHA-256,
-    error, then the EXIF/header metadata of vidlab.metadata and its metadata_error.
-    Read it with ``read_inventory`` (restores timezone-aware capture times) or pandas.
+    error, then the EXIF/header metadata of vidlab.metadata and its metadata_error; with `perceptual`,
+    pHash and PDQ of every picture (PERCEPTUAL_COLUMNS). Read it with ``read_inventory`` or query it
+    with vidlab.bulk. Work runs on `workers` local processes (default 1), or on Dask when `dask` is
+    True (a LocalCluster of `workers` processes, default 2), a scheduler address, or a Client.
     """
     root = evidence.evidence_folder(folder)
     out = evidence.outside_evidence(root, Path(out))
     if out.is_dir():
         raise IsADirectoryError(f"the inventory is a file: {out} is a folder (try {out / 'inventory.parquet'})")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    checkpoint = _Checkpoint(out, root, resume)
+    checkpoint = _Checkpoint(out, root, resume, inventory_columns(perceptual))
     entries = evidence.folder_entries(root)
     done = checkpoint.done()
     todo = [e for e in entries if evidence.printable_path(e[0]) not in done] if done else entries
@@ -147,13 +222,15 @@ def scan(folder: PathLike, out: PathLike, workers: int = 1, resume: bool = True,
     last_save = time.monotonic()
     with evidence.progress_bar(progress, len(entries), "scan") as bar:
         bar.update(len(entries) - len(todo))
+        found = _rows(todo, root, perceptual, workers, dask, bar)
         try:
-            for row in evidence.rows_in_order(partial(_scan_row, root), todo, workers, bar):
+            for row in found:
                 rows.append(row)
                 if len(rows) >= CHECKPOINT_ROWS or time.monotonic() - last_save > CHECKPOINT_SECONDS:
                     checkpoint.save(rows)
                     rows, last_save = [], time.monotonic()
-        finally:  # interrupted or not, what was scanned is kept for the next run
+        finally:  # interrupted or not, the workers are stopped and what was scanned is kept for the next run
+            found.close()
             if rows or not checkpoint.parts():
                 checkpoint.save(rows)
     # Rows from an earlier run may name files deleted since; a fresh scan's parts hold only current files.
@@ -162,5 +239,5 @@ def scan(folder: PathLike, out: PathLike, workers: int = 1, resume: bool = True,
 
 
 def read_inventory(path: PathLike) -> pd.DataFrame:
-    """An inventory written by scan, with capture times timezone-aware again where their offset is known."""
-    return metadata.read_parquet(path)
+    """An inventory written by scan (or vidlab.bulk), capture times timezone-aware again where their offset is known."""
+    return _typed(metadata.read_parquet(path))
