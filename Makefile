@@ -12,8 +12,10 @@ INSTALLED := $(VENV)/.installed
 # the course itself needs only Python.
 TEST_INSTALLED := $(VENV)/.installed-test
 PYTEST_WORKERS ?= 2
+# JupyterHub's proxy, from the npm registry into the project (never global), for the classroom-server test.
+HUB_PROXY := .node/node_modules/.bin/configurable-http-proxy
 
-.PHONY: lab test data exercises bench clean venv lock
+.PHONY: lab test data exercises bench clean venv lock hub-proxy
 
 venv: $(INSTALLED)
 
@@ -32,7 +34,12 @@ $(TEST_INSTALLED): $(INSTALLED)
 lab: $(INSTALLED)
 	PORT=$(PORT) $(BIN)/vidlab lab --profile $(PROFILE) --port $(PORT)
 
-test: $(TEST_INSTALLED)
+hub-proxy: $(HUB_PROXY)
+
+$(HUB_PROXY):
+	npm install --prefix .node --no-audit --no-fund --save-exact configurable-http-proxy@4.6.3
+
+test: $(TEST_INSTALLED) $(HUB_PROXY)
 	$(BIN)/vidlab data generate --profile tiny
 	VIDLAB_PROFILE=tiny $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
@@ -54,6 +61,6 @@ lock: | $(BIN)/python
 	rm -rf .venv-lock
 
 clean:
-	rm -rf $(VENV) .jupyter .pytest_cache build *.egg-info synthetic_data/output
+	rm -rf $(VENV) .jupyter .pytest_cache build *.egg-info synthetic_data/output .node
 	rm -rf grading/gradebook.db grading/submitted grading/autograded grading/feedback grading/exchange grading/released_solutions
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
