@@ -14,7 +14,8 @@ from conftest import ROOT
 VERBS = [[], ["lab"], ["data"], ["data", "generate"], ["data", "describe"], ["course"], ["course", "build"], ["course", "check"],
          ["course", "release"], ["course", "collect"], ["course", "autograde"], ["course", "feedback"],
          ["course", "report"], ["course", "reset"], ["course", "pack"], ["course", "schedule"], ["course", "handouts"], ["progress"], ["scan"],
-         ["carve"], ["media"], ["match"], ["casedb"], ["casedb", "import"], ["casedb", "export"], ["casedb", "list"], ["doctor"]]
+         ["carve"], ["media"], ["match"], ["casedb"], ["casedb", "import"], ["casedb", "export"], ["casedb", "list"],
+         ["packages"], ["packages", "validate"], ["packages", "merge"], ["packages", "score"], ["doctor"]]
 
 
 def vidlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -173,3 +174,17 @@ def test_scan_marks_known_files_and_adds_perceptual_hashes(tiny_data, tmp_path):
     assert int(inventory["known"].sum()) == len(known_here)
     pictures = inventory[inventory["kind"] == "jpeg"]
     assert len(pictures) and pictures["pdq"].notna().all()
+
+
+def test_packages_on_the_command_line(tiny_data, tmp_path):
+    empty_team = tmp_path / "team_empty"
+    empty_team.mkdir()
+    scored = vidlab("packages", "score", str(empty_team), "--profile", "tiny", "--csv", str(tmp_path / "board.csv"))
+    assert scored.returncode == 0, scored.stderr
+    board = pd.read_csv(tmp_path / "board.csv")
+    assert board.iloc[0]["recall"] == 0 and "team_empty" in scored.stdout
+    broken = tmp_path / "team_broken"
+    broken.mkdir()
+    (broken / "S1.json").write_text("{not json")
+    refused = vidlab("packages", "validate", str(broken))
+    assert refused.returncode == 2 and "S1.json" in refused.stderr and "Traceback" not in refused.stderr

@@ -244,6 +244,40 @@ def cmd_casedb_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_packages_validate(args: argparse.Namespace) -> int:
+    from vidlab import packages
+
+    bad = 0
+    for folder in args.folder:
+        for record in _casedb_step(lambda: packages.read_packages(folder)):
+            problems = packages.validate(record)
+            name = record.get("series_id", "?") if isinstance(record, dict) else "?"
+            print(f"{folder}/{name}: " + ("valid" if not problems else "; ".join(problems)))
+            bad += bool(problems)
+    return 1 if bad else 0
+
+
+def cmd_packages_merge(args: argparse.Namespace) -> int:
+    from vidlab import packages
+
+    print(_casedb_step(lambda: packages.merge_packages(args.source, args.out)))
+    return 0
+
+
+def cmd_packages_score(args: argparse.Namespace) -> int:
+    from vidlab import packages
+
+    key = course.answer_key_dir(args.profile)
+    scores = {Path(folder).name: _casedb_step(lambda f=folder: packages.score_packages(f, key)) for folder in args.team}
+    board = packages.leaderboard(scores)
+    print(board.to_string())
+    if args.csv:
+        board.to_csv(args.csv)
+    if args.png:
+        packages.leaderboard_figure(board).savefig(args.png, dpi=110, bbox_inches="tight")
+    return 0
+
+
 def _grading_step(step):
     """Run one nbgrader-backed step, turning nbgrader's own failure into one clear line."""
     from vidlab import grading
@@ -485,6 +519,22 @@ def parser() -> argparse.ArgumentParser:
     lst = casedb_p.add_parser("list", help="the series the database holds, with status and submitters")
     lst.add_argument("--db", type=Path, default=None, help="case database (default: $VIDLAB_CASEDB or <data root>/casedb.sqlite)")
     lst.set_defaults(run=cmd_casedb_list)
+
+    pkg = verbs.add_parser("packages", help="intelligence packages: validate, merge a team's work, score (instructor)"
+                           ).add_subparsers(dest="packages_verb", required=True, metavar="VERB")
+    pv = pkg.add_parser("validate", help="check every package in the folders against the schema")
+    pv.add_argument("folder", nargs="+", type=Path, help="package folders")
+    pv.set_defaults(run=cmd_packages_validate)
+    pm = pkg.add_parser("merge", help="merge trainees' package folders; conflicts kept side by side and listed")
+    pm.add_argument("source", nargs="+", type=Path, help="package folders to merge")
+    pm.add_argument("--out", type=Path, required=True, help="new folder for the merged packages")
+    pm.set_defaults(run=cmd_packages_merge)
+    ps = pkg.add_parser("score", help="instructor: score teams' packages against the answer key; leaderboard")
+    ps.add_argument("team", nargs="+", type=Path, help="one package folder per team (named after the team)")
+    ps.add_argument("--profile", choices=course.PROFILES, default=course.default_profile(), help="data profile of the answer key")
+    ps.add_argument("--csv", type=Path, default=None, help="write the leaderboard as CSV")
+    ps.add_argument("--png", type=Path, default=None, help="write the leaderboard figure as PNG")
+    ps.set_defaults(run=cmd_packages_score)
 
     doctor = verbs.add_parser("doctor", help="check the installation; exits non-zero naming each problem")
     doctor.add_argument("--profile", choices=course.PROFILES, default=course.default_profile(), help="data profile that must be present")
