@@ -92,6 +92,7 @@ def test_lab_never_fetches_news_or_updates(server):
     assert json.loads(body).get("notification") is None
     page = get(f"{base}/lab", token)[1].decode()
     assert '"news": {"disabled": true}' in page
+    assert f'"{lab.ANNOUNCEMENTS_PLUGIN}"' in page, "Lab would still ask whether to fetch news"
 
 
 def test_lab_writes_nothing_to_home(server, home):

@@ -68,6 +68,10 @@ def _project_jupyter(root: Path) -> Iterator[None]:
                 os.environ[key] = value
 
 
+#: JupyterLab's "get notified about official Jupyter news?" prompt.
+ANNOUNCEMENTS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+
+
 def write_jupyter_config(root: Path) -> Path:
     """Config in the project's Jupyter dir: nbgrader reads the course's grading config; Lab stays offline."""
     config_dir = Path(jupyter_env(root)["JUPYTER_CONFIG_DIR"])
@@ -84,6 +88,11 @@ def write_jupyter_config(root: Path) -> Path:
         "# Language-server discovery shells out to npm, which writes logs into $HOME.\n"
         "c.LanguageServerManager.autodetect = False\n"
     )
+    # Without a news feed Lab still asks every new user whether to fetch one: switch the question off.
+    labconfig = config_dir / "labconfig"
+    labconfig.mkdir(exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {ANNOUNCEMENTS_PLUGIN: True}}, indent=2) + "\n")
     return config_dir
 
 
