@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from vidlab import grading
+from vidlab import classroom, grading
 
 from conftest import FIXTURES
 
@@ -69,22 +69,35 @@ def test_leak_check_finds_hidden_tests_left_in_an_exercise(tmp_path):
     assert any("BEGIN SOLUTION" in leak for leak in leaks)
 
 
-@pytest.mark.parametrize("submission", ["deleted_test_cell", "edited_locked_cell", "infinite_loop"])
-def test_awkward_submissions_score_zero_without_crashing(root, tmp_path, submission):
+AWKWARD = {  # submission: (autograded score of 2, what the instructor is told)
+    "deleted_test_cell": (0, "test_double was deleted or renamed"),
+    "edited_locked_cell": (0, "test_double is locked but was edited"),
+    "infinite_loop": (0, None),
+    "renamed_test_cell": (0, "test_double was deleted or renamed"),
+    "huge_output": (2, None),
+    "reads_answer_key": (2, "answer_double refers to 'answer_key'"),
+}
+
+
+@pytest.mark.parametrize("submission", sorted(AWKWARD))
+def test_awkward_submissions_score_as_they_should_and_are_flagged(root, tmp_path, submission):
     course = grading.copy_course(GRADING_FIXTURES / "sound", tmp_path / "course", root / "grading" / "nbgrader_config.py")
     grading.build_exercises(course)
     handed_in = tmp_path / "handed_in"
     handed_in.mkdir()
     shutil.copy(GRADING_FIXTURES / "submissions" / f"{submission}.ipynb", handed_in / "double.ipynb")
     grading.submit(course, "trainee", "double", handed_in)
-    grader = grading.api(course, timeout=5)
-    result = grader.autograde("double", "trainee", force=True, create=True)
-    assert result["success"], result.get("log")
-    [score] = grading.scores(grader, "double")
-    assert (score.score, score.max_score) == (0, 2)
-    graded = nbformat.read(course / "grading" / "autograded" / "trainee" / "double" / "double.ipynb", as_version=4)
+    [row] = classroom.autograde(course, "double", timeout=5).to_dict("records")
+    assert row["graded"], row["error"]
+    [score] = grading.scores(grading.api(course), "double")
+    expected_score, expected_flag = AWKWARD[submission]
+    assert (score.code_score, score.max_code_score) == (expected_score, 2)
+    autograded = course / "grading" / "autograded" / "trainee" / "double" / "double.ipynb"
+    graded = nbformat.read(autograded, as_version=4)
     test_cell = [c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_double"]
     assert len(test_cell) == 1 and "BEGIN HIDDEN TESTS" in test_cell[0].source, "the locked test was not restored"
+    assert autograded.stat().st_size < 1_000_000, "the autograder should cap a flood of output"
+    assert (expected_flag in (row["flags"] or "")) if expected_flag else row["flags"] is None, row["flags"]
 
 
 def test_feedback_hides_hidden_tests_and_their_tracebacks(root, tmp_path):

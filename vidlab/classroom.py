@@ -137,14 +137,23 @@ def trainees(root: Path, assignment: str) -> list[str]:
 
 
 def autograde(root: Path, assignment: str, trainee: str | None = None, timeout: int | None = None) -> pd.DataFrame:
-    """Autograde one trainee or everyone who handed in; one row each, with the error if grading failed."""
+    """Autograde one trainee or everyone who handed in; one row each, with the error if grading failed
+    and any flags (grading.flags) that say a submission needs opening by hand."""
     grader = grading.api(root, timeout=timeout)
     rows = []
     for who in [trainee] if trainee else trainees(root, assignment):
+        submitted = sorted((root / "grading" / "submitted" / who / assignment).glob("*.ipynb"))
+        released = {nb: root / "exercises" / assignment / nb.name for nb in submitted}
+        reasons = [reason for nb in submitted if released[nb].exists() for reason in grading.flags(nb, released[nb])]
+        for nb in submitted:
+            if released[nb].exists():
+                reasons += [f"{grade_id} is not a cell of the release: graded as plain code"
+                            for grade_id in grading.unknown_graded_cells(nb, released[nb])]
         result = grader.autograde(assignment, who, force=True, create=True)
         rows.append({"trainee": who, "graded": bool(result.get("success")),
-                     "error": None if result.get("success") else (result.get("error") or "autograde failed").strip()[-500:]})
-    return pd.DataFrame(rows, columns=["trainee", "graded", "error"])
+                     "error": None if result.get("success") else (result.get("error") or "autograde failed").strip()[-500:],
+                     "flags": "; ".join(reasons) or None})
+    return pd.DataFrame(rows, columns=["trainee", "graded", "error", "flags"])
 
 
 def feedback(root: Path, assignment: str, trainee: str | None = None, out: Path | None = None) -> list[Path]:

@@ -321,7 +321,8 @@ def cmd_course_autograde(args: argparse.Namespace) -> int:
 
     table = _grading_step(lambda: classroom.autograde(_root(args), args.assignment, args.trainee, args.timeout))
     for row in table.itertuples():
-        print(f"{row.trainee:24} {'graded' if row.graded else 'FAILED: ' + str(row.error).splitlines()[-1]}")
+        print(f"{row.trainee:24} {'graded' if row.graded else 'FAILED: ' + str(row.error).splitlines()[-1]}"
+              + (f"  FLAGGED: {row.flags}" if row.flags else ""))
     return 0 if table["graded"].all() else 1
 
 

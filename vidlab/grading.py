@@ -198,6 +198,63 @@ def scores(grader, assignment: str) -> list[Score]:
         ]
 
 
+#: Text in a trainee's code that points at what only the instructor should read.
+FORBIDDEN_PATHS = ("answer_key", "solutions/", "gradebook.db", "released_solutions")
+#: A notebook larger than this was flooded with output (the autograder caps what it keeps).
+FLOOD_BYTES = 5_000_000
+
+
+def flags(notebook: Path, released: Path | None = None) -> list[str]:
+    """Why a submitted notebook deserves an instructor's look: answer-key paths, locked cells edited,
+    renamed or deleted, floods of output.
+
+    Locked cells are compared with the released notebook when one is given (a trainee can strip
+    nbgrader's checksums, not the release), else with their checksums. A flag is not a mark: the
+    autograder has already scored the work; flags say which submissions to open by hand.
+    """
+    from nbgrader.utils import compute_checksum
+
+    reasons = []
+    if notebook.stat().st_size > FLOOD_BYTES:
+        reasons.append(f"{notebook.name} is {notebook.stat().st_size / 1e6:.0f} MB: flooded with output")
+    nb = nbformat.read(notebook, as_version=4)
+    submitted = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            name = meta.get("grade_id", f"cell {index}")
+            reasons += [f"{name} refers to {path!r}" for path in FORBIDDEN_PATHS if path in cell.source]
+        elif released is None and meta.get("locked") and meta.get("checksum") and compute_checksum(cell) != meta["checksum"]:
+            reasons.append(f"{meta.get('grade_id', f'cell {index}')} is locked but was edited")
+    if released is not None:
+        for cell in nbformat.read(released, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("locked") or "grade_id" not in meta:
+                continue
+            mine = submitted.get(meta["grade_id"])
+            if mine is None:
+                reasons.append(f"{meta['grade_id']} was deleted or renamed")
+            elif mine.source.strip() != cell.source.strip():
+                reasons.append(f"{meta['grade_id']} is locked but was edited")
+    return reasons
+
+
+def unknown_graded_cells(notebook: Path, released: Path) -> list[str]:
+    """Make cells that claim a grade id the release never had into plain cells (nbgrader would refuse
+    the whole submission over them); returns their ids. Works on the submitted copy, never the trainee's."""
+    known = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(released, as_version=4).cells}
+    nb = nbformat.read(notebook, as_version=4)
+    unknown = []
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and grade_id not in known:
+            unknown.append(grade_id)
+            del cell.metadata["nbgrader"]
+    if unknown:
+        nbformat.write(nb, notebook)
+    return unknown
+
+
 def is_clean(path: Path) -> bool:
     """A committed notebook carries no outputs and no execution counts."""
     nb = nbformat.read(path, as_version=4)
