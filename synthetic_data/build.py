@@ -40,7 +40,7 @@ from synthetic_data.world import SeizedDevice, World, plan_world, stream
 from vidlab.course import data_root
 from vidlab.similarity import hash_file
 
-GENERATOR_VERSION = "0.3.0"
+GENERATOR_VERSION = "0.4.0"
 # Written last: vidlab.course.data_dir treats a profile folder without it as not generated.
 RECORD_NAME = "generation.json"
 T = TypeVar("T")
@@ -59,7 +59,7 @@ SERIES_COLUMNS = (
     "business_phone", "business_web", "calendar_month", "plug", "currency", "driving_side", "mains_hz", "video",
     "audio",
 )
-CLUE_COLUMNS = ("series_id", "kind", "value", "locating", "path", "box", "text_px")
+CLUE_COLUMNS = ("series_id", "kind", "value", "locating", "path", "box", "corners", "text_px", "needs_enhancement")
 DEVICE_COLUMNS = (
     "device_id", "make", "model", "kind", "serial", "software", "native_width", "native_height", "clock_tz",
     "clock_error_s", "gps", "writes_offset", "registered", "series", "qtable_luminance", "qtable_chrominance",

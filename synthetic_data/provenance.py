@@ -24,7 +24,7 @@ class Platform:
     long_side: int
     quality: int  # its encoder's IJG quality: plain libjpeg tables, unlike any camera's own
     progressive: bool
-    keeps_camera: bool  # keeps Make, Model and DateTimeOriginal (no GPS, serial or thumbnail); else strips all
+    keeps_camera: bool  # keeps the camera's EXIF but its serial, GPS and thumbnail (Orientation and size rewritten); else strips all
 
 
 PLATFORM_SPECS = {
@@ -63,7 +63,7 @@ def encode(image: Image.Image, quality: int, progressive: bool = False, exif: by
 
 def reshare(original: bytes, platform: Platform, meta: ShotMetadata) -> tuple[bytes, tuple[int, int]]:
     """A photo as a platform delivers it: upright, shrunk to its limit, re-encoded with its tables, EXIF stripped
-    (or cut to the camera's name and time); returns the bytes and the delivered size."""
+    (or, on a forum, kept without serial, GPS and thumbnail); returns the bytes and the delivered size."""
     image = upright(original, platform.long_side)
     exif = b""
     if platform.keeps_camera:

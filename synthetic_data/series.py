@@ -10,13 +10,14 @@ import io
 import math
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from PIL import Image, ImageChops
 
 from synthetic_data import media, signage
@@ -28,7 +29,8 @@ from synthetic_data.draw import (TEXT_FILL, Box, Placement, Setting, calendar_te
 from synthetic_data.exif import GpsFix, ShotMetadata, shot_exif, with_thumbnail
 from synthetic_data.profiles import ProfileSpec
 from synthetic_data.provenance import PLATFORM_SPECS, edited, reshare, screenshot
-from synthetic_data.world import CaseFile, SeriesPlan, Shot, stream
+from synthetic_data.world import DUSK_HAZE, CaseFile, SeriesPlan, Shot, stream
+from vidlab.enhance import homography
 
 THUMBNAIL_WIDTH = 160
 SCENE_MARGIN = 1.25  # scenes are drawn larger than the photos so close-ups keep their detail
@@ -75,6 +77,7 @@ class TakenShot:
     thumbnail: bytes
     view: tuple[float, float, float, float]  # scene pixels actually framed (after fitting the sensor's aspect)
     display: tuple[int, int]  # upright pixel size
+    to_picture: np.ndarray  # 3×3 projective map from scene pixels to upright picture pixels (view and perspective)
 
 
 def setting_for(plan: SeriesPlan, place: Location, rng: random.Random) -> tuple[Setting, dict[str, Any]]:
@@ -158,11 +161,12 @@ def fitted_view(shot: Shot, scene: tuple[int, int], aspect: float) -> tuple[floa
     return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
 
 
-def lighting_table(light: float, warmth: float) -> list[int]:
-    """A per-channel lookup table: exposure (lifted to make room for the sensor gain) and a warm or cool cast."""
+def lighting_table(light: float, warmth: float, haze: int = 0) -> list[int]:
+    """A per-channel lookup table: exposure (lifted to make room for the sensor gain), a warm or cool cast, and
+    the grey of a haze that lifts the blacks (at dusk)."""
     table = []
     for factor in (light * LIFT * (1 + warmth), light * LIFT, light * LIFT * (1 - warmth)):
-        table += [min(255, round(value * factor)) for value in range(256)]
+        table += [min(255, haze + round(value * factor)) for value in range(256)]
     return table
 
 
@@ -170,25 +174,41 @@ def lit(scenes: list[Image.Image], cache: dict[tuple[int, float], Image.Image], 
     """A scene in the light of a shot, lit once per scene and level (cheaper than lighting every shot)."""
     key = (shot.scene, shot.light)
     if key not in cache:
-        cache[key] = scenes[shot.scene].point(lighting_table(shot.light, shot.warmth))
+        cache[key] = scenes[shot.scene].point(lighting_table(shot.light, shot.warmth, DUSK_HAZE if shot.dusk else 0))
     return cache[key]
+
+
+def scene_quad(view: tuple[float, float, float, float], skew: tuple[float, ...]) -> list[tuple[float, float]]:
+    """The scene points a picture's corners see (top-left, top-right, bottom-right, bottom-left): the view's
+    corners moved by the shot's perspective offsets (fractions of the view, in the order UL, LL, LR, UR)."""
+    left, top, right, bottom = view
+    vw, vh = right - left, bottom - top
+    s = skew
+    return [(left + s[0] * vw, top + s[1] * vh), (right + s[6] * vw, top + s[7] * vh),
+            (right + s[4] * vw, bottom + s[5] * vh), (left + s[2] * vw, bottom + s[3] * vh)]
+
+
+def picture_map(view: tuple[float, float, float, float], skew: tuple[float, ...],
+                display: tuple[int, int]) -> np.ndarray:
+    """The projective map from scene pixels to a shot's upright picture pixels (a true perspective, so a sign's
+    corners in the answer key are where rectification needs them)."""
+    frame = [(0.0, 0.0), (display[0], 0.0), (display[0], display[1]), (0.0, display[1])]
+    return homography(scene_quad(view, skew), frame)
 
 
 def expose(scene: Image.Image, shot: Shot, device: Device, size: tuple[int, int],
            view: tuple[float, float, float, float]) -> Image.Image:
-    """The sensor image of a shot: the view cut from the lit scene in one resampling, with a slight perspective
-    change, then the device's own vignetting and PRNU. Upright shots are returned in sensor (landscape)
-    orientation, as cameras store them."""
+    """The sensor image of a shot: the view cut from the lit scene in one resampling, with a perspective change
+    where the shot has one, then the device's own vignetting and PRNU. Upright shots are returned in sensor
+    (landscape) orientation, as cameras store them."""
     display = (size[1], size[0]) if shot.portrait else size
-    left, top, right, bottom = view
-    vw, vh = right - left, bottom - top
-    s = shot.skew
-    quad = (left + s[0] * vw, top + s[1] * vh, left + s[2] * vw, bottom + s[3] * vh,
-            right + s[4] * vw, bottom + s[5] * vh, right + s[6] * vw, top + s[7] * vh)
     # Nearest-neighbour sampling: four to nine times faster than bilinear at these near-1:1 scales, and the grain
     # and JPEG coding that follow hide its steps.
     if any(shot.skew):
-        picture = scene.transform(display, Image.Transform.QUAD, quad, Image.Resampling.NEAREST)
+        back = np.linalg.inv(picture_map(view, shot.skew, display))
+        back /= back[2, 2]
+        picture = scene.transform(display, Image.Transform.PERSPECTIVE, tuple(back.ravel()[:8]),
+                                  Image.Resampling.NEAREST)
     else:
         picture = scene.resize(display, Image.Resampling.NEAREST, box=view)
     if shot.portrait:
@@ -248,33 +268,37 @@ def take(scene: Image.Image, plan: SeriesPlan, shot: Shot, long_side: int | None
     meta = metadata(plan, shot, device, size)
     data = jpeg(sensor, qtables=[list(t) for t in model_qtables(device.model)], subsampling=device.model.subsampling,
                 exif=with_thumbnail(shot_exif(meta).tobytes(), thumbnail))
-    return TakenShot(data, meta, thumbnail, view, display)
+    return TakenShot(data, meta, thumbnail, view, display, picture_map(view, shot.skew, display))
 
 
-def mapped_box(box: Box, view: tuple[float, float, float, float], display: tuple[int, int],
-               scale: float = 1.0, crop: tuple[int, int] = (0, 0)) -> Box:
-    """A scene box in a picture's upright pixels: through the shot's view, then the picture's scaling and crop
-    (the slight perspective change is ignored: it moves boxes by at most 3 %)."""
-    left, top, right, bottom = view
-    sx, sy = display[0] / (right - left), display[1] / (bottom - top)
-    x0, y0, x1, y1 = ((box[0] - left) * sx, (box[1] - top) * sy, (box[2] - left) * sx, (box[3] - top) * sy)
-    return (round(x0 * scale - crop[0]), round(y0 * scale - crop[1]), round(x1 * scale - crop[0]),
-            round(y1 * scale - crop[1]))
+def mapped_corners(box: Box, to_picture: np.ndarray, scale: float = 1.0,
+                   shift: tuple[float, float] = (0, 0)) -> list[tuple[float, float]]:
+    """A scene box's corners (top-left, top-right, bottom-right, bottom-left) in a picture's upright pixels:
+    through the shot's view and perspective, then the picture's scaling, then moved by `shift` (a crop's
+    negative corner, or where a photo sits on a screenshot)."""
+    x0, y0, x1, y1 = box
+    points = to_picture @ np.array([[x0, x1, x1, x0], [y0, y0, y1, y1], [1.0, 1.0, 1.0, 1.0]])
+    return [(float(u / w * scale + shift[0]), float(v / w * scale + shift[1])) for u, v, w in points.T]
 
 
 def visible(objects: list[ClueObject], taken: TakenShot, size: tuple[int, int], scale: float = 1.0,
             crop: tuple[int, int] = (0, 0), offset: tuple[int, int] = (0, 0)) -> list[dict[str, Any]]:
     """The clue objects fully in a picture of `size` and big enough there to read (text) or recognise (shapes);
-    boxes are reported shifted by `offset` (where the picture sits in its file, as on a screenshot)."""
+    boxes and corners are reported shifted by `offset` (where the picture sits in its file, as on a screenshot).
+    A text's height is taken at the object's shorter side (the far end of a sign seen at an angle)."""
     found = []
     for item in objects:
-        x0, y0, x1, y1 = mapped_box(item.box, taken.view, taken.display, scale, crop)
+        corners = mapped_corners(item.box, taken.to_picture, scale, (-crop[0], -crop[1]))
+        xs, ys = [x for x, _ in corners], [y for _, y in corners]
+        x0, y0, x1, y1 = round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys))
         inside = x0 >= -2 and y0 >= -2 and x1 <= size[0] + 2 and y1 <= size[1] + 2
-        text_px = (y1 - y0) * item.text_share
+        height = min(corners[3][1] - corners[0][1], corners[2][1] - corners[1][1])
+        text_px = height * item.text_share
         readable = text_px >= MIN_TEXT_PX if item.text_share else min(x1 - x0, y1 - y0) >= MIN_OBJECT_PX
         if inside and readable:
             box = (x0 + offset[0], y0 + offset[1], x1 + offset[0], y1 + offset[1])
             found.append({"kind": item.kind, "value": item.value, "box": " ".join(map(str, box)),
+                          "corners": " ".join(f"{round(x + offset[0])} {round(y + offset[1])}" for x, y in corners),
                           "text_px": round(text_px, 1)})
     return found
 
@@ -337,6 +361,19 @@ def shot_row(plan: SeriesPlan, shot: Shot, taken: TakenShot) -> dict[str, Any]:
     }
 
 
+def sign_view(objects: list[ClueObject], scene: tuple[int, int], skew: tuple[float, ...]
+              ) -> tuple[float, float, float, float]:
+    """A close view (fractions of the scene) centred on the main business sign, the sign about half its width,
+    with room above and below for the perspective's far edge, which reaches beyond the view."""
+    x0, y0, x1, y1 = next(item.box for item in objects if item.kind == "business_sign")
+    width = min(scene[0], (x1 - x0) / 0.55)
+    height = width * 3 / 4
+    reach = max(abs(value) for value in skew) * height
+    left = min(max(0.0, (x0 + x1 - width) / 2), scene[0] - width)
+    top = min(max(reach, (y0 + y1 - height) / 2), scene[1] - height - reach)
+    return (left / scene[0], top / scene[1], (left + width) / scene[0], (top + height) / scene[1])
+
+
 def render_series(job: Job) -> dict[str, Any]:
     """Draw the series' scenes, take its shots, write every file of it in the case; return its answer-key rows."""
     plan, spec = job.plan, job.spec
@@ -349,6 +386,9 @@ def render_series(job: Job) -> dict[str, Any]:
         image, placements = render_scene_with_plan(size, random.Random(plan.seed + index), setting=setting)
         scenes.append(image)
         objects.append(clue_objects(placements, setting, facts, plan.clues.sign))
+    shots_framed = tuple(replace(shot, view=sign_view(objects[shot.scene], size, shot.skew)) if shot.dusk else shot
+                         for shot in plan.shots)
+    plan = replace(plan, shots=shots_framed)
     needed = {file.shot for file in plan.files if file.shot >= 0} | {gone.shot for gone in plan.deleted}
     lit_scenes: dict[tuple[int, float], Image.Image] = {}
     shots = {shot.index: take(lit(scenes, lit_scenes, shot), plan, shot, spec.long_side)
@@ -373,7 +413,9 @@ def render_series(job: Job) -> dict[str, Any]:
                 "modified_utc": file.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "visible_clues": ";".join(sorted({clue["kind"] for clue in clues}))}
         rows.append(row)
-        clue_rows += [{"series_id": plan.series_id, "path": file.path} | clue for clue in clues]
+        # Text and objects in a dusk shot are there, but readable only after enhancement (Day 3, session 1).
+        clue_rows += [{"series_id": plan.series_id, "path": file.path,
+                       "needs_enhancement": shot.dusk and bool(clue["box"])} | clue for clue in clues]
     deleted = []
     for gone in plan.deleted:
         staged = job.staging / f"{plan.series_id}-{gone.shot:03d}.jpg"
@@ -394,7 +436,7 @@ def derived_file(file: CaseFile, shot: Shot, taken: TakenShot, objects: list[Clu
     if file.form != "screenshot" and key in cache:
         data, details = cache[key]
         return data, dict(details, clues=list(details["clues"]))
-    made = ["view"] + (["perspective"] if any(shot.skew) else []) + ["lighting"]
+    made = ["view"] + (["perspective"] if any(shot.skew) else []) + ["lighting"] + (["low_light"] if shot.dusk else [])
     made += ["upright_shot"] if shot.portrait else []
     meta, display = taken.meta, taken.display
     exif_gps = meta.gps is not None

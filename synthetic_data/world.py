@@ -27,6 +27,19 @@ SUBMITTERS = ("AU", "PH", "TH", "MY", "ID", "JP", "KR", "VN", "NZ", "IN", "SG", 
 PLATFORMS = ("chatapp", "socialnet", "messenger", "forum")  # re-sharing services, see synthetic_data.provenance
 # Exposure levels a shot can have (relative to the drawn scene): few, so each scene is lit once per level.
 LIGHT_LEVELS = (0.84, 0.94, 1.02, 1.1)
+# A dusk shot of a business sign: light this low, over a haze of street light that lifts the blacks (mean
+# brightness about 30 of 255, letters a few grey levels from their board), and seen from the side, so its text is
+# legible only after enhancement (the Day 3 exercise). DUSK_SKEW is how far the far edge of the frame reaches
+# above and below the view, as a share of its height (the sign's far end comes out about 15 % shorter).
+DUSK_LIGHT = 0.15
+DUSK_HAZE = 14
+DUSK_SKEW = 0.16
+DUSK_SHARE = 0.03  # of series (at least one): a few on classroom, one on tiny
+# Series that reuse the main camera of an earlier series (same unit: serial, PRNU, tables, clock), as offenders
+# keep using one phone; at least two on any profile. A unit serves at most three series.
+SHARED_SHARE = 0.12
+MAX_SERIES_PER_DEVICE = 3
+SHARED_GAP_DAYS = 40  # series that share a unit lie at least this far apart, so its timeline splits into sessions
 EPOCH = datetime(2022, 1, 1, tzinfo=timezone.utc)
 SPAN_DAYS = 4 * 365 - 90
 
@@ -67,6 +80,7 @@ class Shot:
     warmth: float  # colour cast of the scene's light, the same for all its shots
     portrait: bool
     gps_offset_m: tuple[float, float]  # east, north: the GPS fix wanders a few metres
+    dusk: bool = False  # a dim, side-on close-up of the main business sign (its view is set when drawing)
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,7 @@ class SeriesPlan:
     deleted: tuple[DeletedShot, ...] = ()
     video: bool = False
     audio: bool = False
+    shares_device: bool = False  # its main unit (devices[0]) also shot another series
 
 
 @dataclass(frozen=True)
@@ -245,6 +260,17 @@ def plan_shots(rng: random.Random, count: int, scenes: int, devices: int, place:
     return tuple(shots)
 
 
+def dusk_shot(rng: random.Random, shots: tuple[Shot, ...], place: Location) -> Shot:
+    """An extra shot by the main unit on the series' last day, after dark: the business sign from the side (its
+    right-hand end further away), in dim, warm street light."""
+    last = shots[-1]
+    evening = last.taken.astimezone(ZoneInfo(place.tz)).replace(hour=19, minute=rng.randrange(60))
+    taken = max(evening.astimezone(timezone.utc), last.taken + timedelta(minutes=rng.uniform(20, 60)))
+    skew = (0.0, 0.0, 0.0, 0.0, 0.0, DUSK_SKEW, 0.0, -DUSK_SKEW)  # UL, LL, LR, UR: the right edge spans more
+    return Shot(len(shots), last.scene, 0, taken + timedelta(microseconds=rng.randrange(10**6)), (0.0, 0.0, 1.0, 1.0),
+                skew, DUSK_LIGHT, 0.08, False, (rng.uniform(-12, 12), rng.uniform(-12, 12)), dusk=True)
+
+
 def pick_view(rng: random.Random, establishing: bool, portrait: bool) -> tuple[float, float, float, float]:
     """Part of the scene a shot frames: the whole room first, then closer views, some upright (portrait)."""
     height = rng.uniform(0.93, 1.0) if establishing else rng.uniform(0.7, 0.95)
@@ -269,12 +295,15 @@ def site_near(rng: random.Random, place: Location) -> tuple[float, float, float]
     return round(lat, 6), round(lon, 6), round(rng.uniform(2, 60), 1)
 
 
-def plan_series(spec: ProfileSpec, seed: int, number: int, actionable: bool, known: bool,
-                next_device: int) -> SeriesPlan:
-    """One series from its own stream: place, devices, clues and shots (files are placed later)."""
+def plan_series(spec: ProfileSpec, seed: int, number: int, actionable: bool, known: bool, next_device: int,
+                borrowed: Device | None = None, city_id: str = "") -> SeriesPlan:
+    """One series from its own stream: place, devices, clues and shots (files are placed later). A borrowed unit
+    replaces its main device and puts it in that unit's city (city_id): the same owner, another series."""
     sid = series_id(number)
     rng = stream(seed, "series", sid)
     place = pick_location(rng)
+    if city_id:
+        place = location(city_id)
     outdoor = rng.random() < 0.35
     locating: tuple[str, ...] = ()
     if actionable:
@@ -286,8 +315,12 @@ def plan_series(spec: ProfileSpec, seed: int, number: int, actionable: bool, kno
                     for k in range(device_count))
     if not actionable:
         devices = tuple(replace(device, gps=False) for device in devices)  # a GPS fix would locate it
+    if borrowed is not None:
+        devices = (borrowed,) + devices[1:]
     scenes = 1 if rng.random() < 0.75 else 2
-    shots = plan_shots(rng, rng.randint(*spec.shots), scenes, device_count, place, tuple(d.model for d in devices))
+    # Shots draw on a stream of their own: a borrowed unit (another model) leaves the series' other choices alone.
+    shots = plan_shots(stream(seed, "shots", sid), rng.randint(*spec.shots), scenes, device_count, place,
+                       tuple(d.model for d in devices))
     return SeriesPlan(
         series_id=sid, seed=rng.getrandbits(63), city_id=place.city_id, site=site_near(rng, place), outdoor=outdoor,
         scenes=scenes, devices=devices, shots=shots, clues=plan_clues(rng, outdoor, locating), actionable=actionable,
@@ -307,6 +340,14 @@ def plan_world(spec: ProfileSpec, seed: int, series_count: int | None = None) ->
         plan = plan_series(spec, seed, number, number in actionable, number in known, next_device)
         next_device += len(plan.devices)
         series.append(plan)
+    lenders = plan_sharing(series, seed)
+    for index, lender in sorted(lenders.items()):
+        plan, unit = series[index], series[lender].devices[0]
+        series[index] = replace(plan_series(spec, seed, index + 1, plan.actionable, plan.known, 0, unit,
+                                            series[lender].city_id), shares_device=True)
+        series[lender] = replace(series[lender], shares_device=True)
+    series = number_devices(series)
+    series = add_dusk_shots(series, seed)
     media = stream(seed, "media")
     videos = set(media.sample(range(count), min(count, spec.videos)))
     audio = set(media.sample(range(count), min(count, spec.audio)))
@@ -315,6 +356,83 @@ def plan_world(spec: ProfileSpec, seed: int, series_count: int | None = None) ->
     disk_images = plan_disk_images(spec, seized)
     placed = place_files(series, seized, disk_images, seed, spec.backup_share)
     return World(seed, tuple(placed), seized, plan_registrations(placed, seed), disk_images)
+
+
+def can_lend(lender: SeriesPlan, borrower: SeriesPlan) -> bool:
+    """Whether the borrower can reuse the lender's main unit without changing what locates either series: no
+    registered unit (its serial would locate every series it shot), GPS only where it may locate, originals of
+    both in the case, and months apart (a unit's series are separate sessions on its timeline)."""
+    unit = lender.devices[0]
+    if lender.exif_stripped or borrower.exif_stripped or "registered_serial" in lender.locating + borrower.locating:
+        return False
+    if unit.gps != ("gps" in borrower.locating) and not (unit.gps and borrower.actionable):
+        return False
+    return far_apart(lender, borrower)
+
+
+def far_apart(one: SeriesPlan, other: SeriesPlan) -> bool:
+    """Whether two series began at least SHARED_GAP_DAYS apart."""
+    return abs((one.shots[0].taken - other.shots[0].taken).days) >= SHARED_GAP_DAYS
+
+
+def plan_sharing(series: list[SeriesPlan], seed: int) -> dict[int, int]:
+    """Which series reuse the main unit of which earlier series (borrower index -> lender index): about
+    SHARED_SHARE of them, at least two; the first two lenders are distinct, later borrowers sometimes join a unit
+    already lent (three series on one unit)."""
+    rng = stream(seed, "shared devices")
+    target = max(2, round(len(series) * SHARED_SHARE))
+    lent: dict[int, list[int]] = {}
+    borrowers: dict[int, int] = {}
+    for index in rng.sample(range(len(series)), len(series)):
+        if len(borrowers) == target:
+            break
+        if index in lent:
+            continue
+        options = [k for k in range(index) if k not in borrowers and len(lent.get(k, [])) < MAX_SERIES_PER_DEVICE - 1
+                   and can_lend(series[k], series[index])
+                   and all(far_apart(series[index], series[other]) for other in lent.get(k, []))]
+        joined = [k for k in options if k in lent]
+        fresh = [k for k in options if k not in lent]
+        if len(lent) >= 2 and joined and rng.random() < 0.35:
+            options = joined
+        elif len(lent) < 2 and fresh:  # two different units shared before any unit serves a third series
+            options = fresh
+        if options:
+            lender = rng.choice(options)
+            borrowers[index] = lender
+            lent.setdefault(lender, []).append(index)
+    return borrowers
+
+
+def number_devices(series: list[SeriesPlan]) -> list[SeriesPlan]:
+    """Device ids DEV-0001… in order of first use, a shared unit keeping the id it got in its first series."""
+    ids: dict[str, str] = {}
+    numbered = []
+    for plan in series:
+        devices = []
+        for device in plan.devices:
+            key = f"{device.serial}:{device.seed}"
+            ids.setdefault(key, f"DEV-{len(ids) + 1:04d}")
+            devices.append(replace(device, device_id=ids[key]))
+        numbered.append(replace(plan, devices=tuple(devices)))
+    return numbered
+
+
+def add_dusk_shots(series: list[SeriesPlan], seed: int) -> list[SeriesPlan]:
+    """A few actionable series get a street with their business sign and a dusk shot of it, preferring those
+    that already show the sign; their other clues stay as planned."""
+    rng = stream(seed, "dusk shots")
+    actionable = [i for i, plan in enumerate(series) if plan.actionable]
+    ranked = sorted(actionable, key=lambda i: (series[i].clues.sign != "full", rng.random()))
+    chosen = ranked[: max(1, round(len(series) * DUSK_SHARE))]
+    for index in chosen:
+        plan = series[index]
+        place = location(plan.city_id)
+        series[index] = replace(
+            plan, outdoor=True, locating=tuple(sorted({*plan.locating, "business_sign"})),
+            clues=replace(plan.clues, sign="full", calendar=""),
+            shots=plan.shots + (dusk_shot(stream(seed, "dusk", plan.series_id), plan.shots, place),))
+    return series
 
 
 def plan_disk_images(spec: ProfileSpec, seized: tuple[SeizedDevice, ...]) -> tuple[tuple[str, str], ...]:
@@ -451,7 +569,9 @@ def chosen_shots(plan: SeriesPlan, rng: random.Random, share: tuple[float, float
     picked = {shot.index for shot in plan.shots if rng.random() < rng.uniform(*share)}
     if establishing:
         picked |= {shot.index for shot in plan.shots if shot.index == 0 or plan.shots[shot.index - 1].scene != shot.scene}
-    return [shot for shot in plan.shots if shot.index in picked]
+    # A dusk shot reaches the case only as its camera original (place_originals adds it): the darkest photo in
+    # the case is then always a full-size original whose sign the answer key measured.
+    return [shot for shot in plan.shots if shot.index in picked and not shot.dusk]
 
 
 def place_originals(plan: SeriesPlan, rng: random.Random, here: list[SeizedDevice], names: dict[str, FolderNames],
@@ -466,9 +586,11 @@ def place_originals(plan: SeriesPlan, rng: random.Random, here: list[SeizedDevic
     else:
         holders = [target]
     originals = chosen_shots(plan, rng, (0.6, 1.0), establishing=True)
-    if {"gps", "registered_serial"} & set(plan.locating) and all(shot.device for shot in originals):
-        # The locating device (the first) must have an original in the case: its GPS or its serial is the clue.
+    if ({"gps", "registered_serial"} & set(plan.locating) or plan.shares_device) and all(s.device for s in originals):
+        # The first unit must have an original in the case: its GPS or its serial is the clue, or its serial
+        # links this series to another one.
         originals = sorted(originals + [next(shot for shot in plan.shots if shot.device == 0)], key=lambda s: s.index)
+    originals += [shot for shot in plan.shots if shot.dusk]
     files = []
     for holder in holders:
         placed = []
@@ -479,8 +601,9 @@ def place_originals(plan: SeriesPlan, rng: random.Random, here: list[SeizedDevic
             path = names[holder.name].unique(f"{folder}/{original_name(plan, shot, recorded)}")
             copied = shot.taken + timedelta(days=rng.uniform(0.5, 30)) if holder.platform == "windows" else shot.taken
             placed.append(CaseFile(evidence_path(holder, path), shot.index, "original", "", holder.name, copied))
-        if holder.platform == "windows" and len(originals) > 1 and rng.random() < 0.35:
-            shot = rng.choice(originals[1:])
+        editable = [shot for shot in originals[1:] if not shot.dusk]
+        if holder.platform == "windows" and editable and rng.random() < 0.35:
+            shot = rng.choice(editable)
             stem = placed[originals.index(shot)].path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             path = names[holder.name].unique(f"Users/owner/Pictures/Edited/{stem}_edit.jpg")
             placed.append(CaseFile(evidence_path(holder, path), shot.index, "edited", "", holder.name,
@@ -498,7 +621,8 @@ def evidence_path(seized: SeizedDevice, path: str) -> str:
 
 def delete_some(plan: SeriesPlan, rng: random.Random, image: str) -> list[DeletedShot]:
     """One to three originals that survive only as deleted files in the country's disk image."""
-    shots = rng.sample(plan.shots, min(len(plan.shots), rng.randint(1, 3)))
+    daylight = [shot for shot in plan.shots if not shot.dusk]
+    shots = rng.sample(daylight, min(len(daylight), rng.randint(1, 3)))
     return [DeletedShot(shot.index, original_name(plan, shot, clock_reading(plan.devices[shot.device], shot.taken)),
                         image) for shot in shots]
 
@@ -516,7 +640,7 @@ def place_received(plan: SeriesPlan, rng: random.Random, here: list[SeizedDevice
         path = received_path(target, "reshare", platform, when, names[target.name], rng)
         files.append(CaseFile(names[target.name].unique(path), shot.index, "reshare", platform, target.name, received))
     if not plan.exif_stripped and rng.random() < 0.15:
-        shot = rng.choice(plan.shots)
+        shot = rng.choice([shot for shot in plan.shots if not shot.dusk])
         device = plan.devices[shot.device]
         original = original_name(plan, shot, clock_reading(device, shot.taken).replace(tzinfo=None))
         received = shot.taken + timedelta(hours=rng.uniform(1, 24 * 60))

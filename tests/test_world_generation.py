@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import exifread
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import ExifTags, Image
@@ -21,7 +22,7 @@ from synthetic_data import build
 from synthetic_data.atlas import location
 from synthetic_data import contact_sheet, describe
 from synthetic_data.devices import sensor_gain
-from synthetic_data.world import SERIES_PREFIX, actionable_count
+from synthetic_data.world import SERIES_PREFIX, actionable_count, plan_world
 from vidlab import casedb, similarity
 
 
@@ -343,3 +344,77 @@ def test_sensor_fingerprints_are_per_device() -> None:
     assert np.array_equal(one, again)
     assert abs(np.corrcoef(one.ravel(), other.ravel())[0, 1]) < 0.05
     assert 240 < one.mean() < 250 and one.std() > 1  # gain 1 at 255/1.03, spread by 1 % PRNU
+
+
+# --- shared devices and the dusk shot -------------------------------------------------------------------
+
+
+def test_some_series_reuse_the_camera_of_an_earlier_series(tiny: Path) -> None:
+    devices = pd.read_csv(tiny / "answer_key" / "devices.csv").set_index("device_id")
+    files = pd.read_csv(tiny / "answer_key" / "files.csv")
+    series = pd.read_csv(tiny / "answer_key" / "series.csv").set_index("series_id")
+    shared = devices[devices["series"].str.contains(";")]
+    assert len(shared) >= 2, "tiny should have at least two units each shared by two series"
+    for device_id, unit in shared.iterrows():
+        names = unit["series"].split(";")
+        assert not unit["registered"], f"{device_id} is registered: its serial would locate every series it shot"
+        assert series.loc[names, "city_id"].nunique() == 1, f"{device_id}'s series are in different cities"
+        starts = pd.to_datetime(series.loc[names, "first_taken_utc"]).sort_values()
+        assert (starts.diff().dropna() >= pd.Timedelta(days=40)).all(), f"{device_id}'s series are too close in time"
+        originals = files[(files["device_id"] == device_id) & (files["exif"] == "full")]
+        assert set(originals["series_id"]) == set(names), f"{device_id} has no camera original in some of its series"
+        for _, group in originals.groupby("series_id"):  # one file per series, read back as a trainee would
+            path = tiny / "case" / group["path"].iloc[0]
+            with path.open("rb") as handle:
+                tags = exifread.process_file(handle, details=False)
+            assert str(tags["EXIF BodySerialNumber"]) == unit["serial"]
+            with Image.open(path) as image:
+                assert " ".join(map(str, image.quantization[0])) == unit["qtable_luminance"]
+        assert files.loc[files["device_id"] == device_id, "clock_error_s"].nunique() == 1
+
+
+def mean_grey(path: Path) -> float:
+    with Image.open(path) as image:
+        image.draft("L", (image.width // 4, image.height // 4))
+        return float(np.asarray(image.convert("L")).mean())
+
+
+def test_a_dusk_shot_shows_a_business_sign_dim_and_from_the_side(tiny: Path) -> None:
+    files = pd.read_csv(tiny / "answer_key" / "files.csv")
+    clues = pd.read_csv(tiny / "answer_key" / "clues.csv")
+    jpegs = files[files["true_kind"] == "jpeg"]
+    dusk = jpegs[jpegs["transformations"].str.contains("low_light")]
+    assert len(dusk) >= 1 and set(dusk["form"]) == {"original"}, "the dusk shot reaches the case as originals only"
+    brightness = {path: mean_grey(tiny / "case" / path) for path in jpegs["path"]}
+    darkest = min(brightness, key=brightness.get)
+    assert darkest in set(dusk["path"]), "the darkest JPEG of the case should be a dusk shot"
+    assert max(brightness[path] for path in dusk["path"]) < 45
+    assert min(brightness[path] for path in jpegs["path"] if path not in set(dusk["path"])) > 80
+    signs = clues[(clues["path"].isin(dusk["path"])) & (clues["kind"] == "business_sign")]
+    assert len(signs) == len(dusk) and signs["needs_enhancement"].all()
+    assert not clues.loc[~clues["path"].isin(dusk["path"]), "needs_enhancement"].any()
+    for _, sign in signs.iterrows():
+        assert len(sign["value"].split(" | ")) == 4  # name, branch, phone, web
+        tl, tr, br, bl = [tuple(map(float, pair)) for pair in zip(*[iter(sign["corners"].split())] * 2)]
+        assert (br[1] - tr[1]) < 0.9 * (bl[1] - tl[1]), "the sign's far (right) end should look shorter"
+        x0, y0, x1, y1 = map(int, sign["box"].split())
+        with Image.open(tiny / "case" / sign["path"]) as image:
+            board = image.convert("L").crop((x0, y0, x1, y1))
+        spread = float(np.asarray(board).std())
+        assert spread < 15, f"the sign should be low in contrast (std {spread:.1f} grey levels)"
+
+
+def test_classroom_plan_shares_about_a_dozen_units_and_has_a_few_dusk_shots() -> None:
+    spec = synthetic_data.get_spec("classroom")
+    world = plan_world(spec, spec.seed)
+    series_of: dict[str, set[str]] = defaultdict(set)
+    for plan in world.series:
+        for device in plan.devices:
+            series_of[device.serial].add(plan.series_id)
+    shared = {serial: len(names) for serial, names in series_of.items() if len(names) >= 2}
+    assert 8 <= len(shared) <= 16 and max(shared.values()) <= 3
+    assert not set(shared) & {entry.serial for entry in world.registrations}, "a registered unit must not be shared"
+    assert sum(plan.actionable for plan in world.series) == actionable_count(130) == 27
+    dusk = [plan for plan in world.series if any(shot.dusk for shot in plan.shots)]
+    assert 3 <= len(dusk) <= 6
+    assert all(plan.actionable and plan.outdoor and plan.clues.sign == "full" for plan in dusk)
