@@ -204,3 +204,10 @@ def test_handouts_are_self_contained_html(tiny_data, tmp_path):
     page = row["html"].read_text(encoding="utf-8")
     assert "Anatomy of an image file" in page and "data:image/png;base64," in page
     assert not list(tmp_path.glob(".*.ipynb")), "the executed notebook is a working file, not a handout"
+
+
+def test_each_day_of_the_week_is_about_six_hours():
+    minutes = classroom.schedule(ROOT).groupby("day")["minutes"].sum()
+    assert set(minutes.index) == {1, 2, 3, 4, 5}, f"the week should have five days of sessions, has {sorted(minutes.index)}"
+    long_or_short = {day: f"{m // 60} h {m % 60} min" for day, m in minutes.items() if not 330 <= m <= 405}
+    assert not long_or_short, f"days should hold 5 h 30 to 6 h 45 of sessions: {long_or_short}"
