@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= 2
 # JupyterHub's proxy, from the npm registry into the project (never global), for the classroom-server test.
 HUB_PROXY := .node/node_modules/.bin/configurable-http-proxy
 
-.PHONY: lab test data exercises bench clean venv lock hub-proxy
+.PHONY: lab test data exercises bench clean venv lock hub-proxy fuzz
 
 venv: $(INSTALLED)
 
@@ -54,6 +54,14 @@ bench: $(TEST_INSTALLED)
 	@for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 
 # Refresh the exact pins from a clean resolve of pyproject's ranges.
+# Coverage-guided fuzzing of the metadata reader; not part of `make test`. atheris is installed only here.
+FUZZ_SECONDS ?= 600
+fuzz: $(TEST_INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check atheris
+	$(BIN)/python fuzz/fuzz_metadata.py --write-seeds fuzz/corpus
+	mkdir -p fuzz/crashes
+	$(BIN)/python fuzz/fuzz_metadata.py fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 -artifact_prefix=fuzz/crashes/
+
 lock: | $(BIN)/python
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check '.[test]'

@@ -205,7 +205,7 @@ def _segment_end(c: _Candidate, p: int) -> int | None:
         return None
     body = c.data[p + 4:end]
     if code == 0xDA:  # scan header: component count 1-4, length to match
-        return end if 1 <= body[0] <= 4 and length == 6 + 2 * body[0] else None
+        return end if body and 1 <= body[0] <= 4 and length == 6 + 2 * body[0] else None
     if code == 0xDD:
         return end if length == 4 and c.data[end] == 0xFF else None
     at = 0

@@ -180,9 +180,15 @@ def cmd_media(args: argparse.Namespace) -> int:
 
     from vidlab import media
 
+    from vidlab import evidence
+
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
+    try:
+        evidence.outside_evidence(folder, args.out)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     args.out.mkdir(parents=True, exist_ok=True)
     videos, recordings = media.media_files(folder)
     hum = media.hum_table(recordings, progress=True)

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from vidlab.evidence import open_readonly
-from vidlab.formats import picture_formats
+from vidlab.formats import picture_formats, refuse_bomb
 
 __all__ = [
     "PictureError",
@@ -69,6 +69,7 @@ def open_picture(path: PathLike, upright: bool = True, grey: bool = False) -> Im
             with Image.open(f, formats=picture_formats()) as im:
                 if grey and im.format == "JPEG":
                     im.draft("L", im.size)  # same size: only the colour conversion is skipped
+                refuse_bomb(im)
                 im.load()
                 picture = ImageOps.exif_transpose(im) if upright else im.copy()
         except UnidentifiedImageError:

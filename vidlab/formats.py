@@ -19,9 +19,12 @@ from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from vidlab.evidence import BIGTIFF_MAGICS, SNIFF_BYTES, TIFF_MAGICS, PathLike, identify, open_readonly, sniff
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = [
     "Segment",
@@ -34,6 +37,7 @@ __all__ = [
     "is_complete",
     "hex_view",
     "register_heif_opener",
+    "refuse_bomb",
 ]
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview
@@ -1026,3 +1030,16 @@ def picture_formats() -> tuple[str, ...]:
         pass
     Image.init()
     return tuple(f for f in PICTURE_FORMATS if f in Image.OPEN)
+
+
+def refuse_bomb(image: Image.Image) -> None:
+    """Raise DecompressionBombError when decoding a picture at its current size (after any draft) would exceed
+    Pillow's MAX_IMAGE_PIXELS. Pillow only warns below twice that limit, yet a 300 KB PNG can declare 100 M
+    pixels that inflate to hundreds of MB; a JPEG drafted down to a fraction of its size is still decoded."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    pixels = image.width * image.height
+    if limit and pixels > limit:
+        raise Image.DecompressionBombError(f"decompression bomb: {image.width:,}×{image.height:,} = {pixels:,} "
+                                           f"pixels to decode, refused above {limit:,}")

@@ -263,6 +263,10 @@ def read_wav(path: PathLike) -> tuple[np.ndarray, int]:
                 raw = wav.readframes(wav.getnframes())
         except (wave.Error, EOFError) as exc:
             raise ValueError(f"not a PCM WAV file we can read ({exc})") from exc
+        except RuntimeError:  # the wave module's word for a chunk that claims to run past the end of the file
+            raise ValueError("not a PCM WAV file we can read (a chunk runs past the end of the file)") from None
+    if rate <= 0:
+        raise ValueError(f"not a PCM WAV file we can read (sample rate {rate} Hz)")
     if width == 1:
         samples = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128) / 128
     elif width in (2, 4):

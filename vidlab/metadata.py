@@ -378,12 +378,22 @@ def _check_ifds(head: _Header) -> None:
             return None
         count = struct.unpack(e + "H", read(off, 2))[0]
         if off + 2 + 12 * count <= size:
-            return count
+            return lost_values(name, off, count)
         fit = (size - off - 2) // 12
         head.problems.append(f"truncated EXIF: {name} at {off:,} declares {count:,} entries, only {fit:,} fit")
         tail = off + 2 + 12 * fit
         patches.extend([(off, struct.pack(e + "H", fit)), (tail, bytes(len(read(tail, 4))))])  # and no next IFD
-        return fit
+        return lost_values(name, off, fit)
+
+    def lost_values(name: str, off: int, count: int) -> int:
+        """Disable single 8-byte values (rational, double) stored past the end: exifread fails on the whole block
+        for one of them (IndexError). Returns count."""
+        raw = read(off + 2, 12 * count)
+        for i, (tag, typ, n, at) in enumerate(struct.iter_unpack(e + "HHII", raw)):
+            if n == 1 and typ in (5, 10, 12) and at + 8 > size:
+                head.notes.append(f"EXIF {name} tag 0x{tag:04X}: its value lies past the end of the EXIF data (ignored)")
+                patches.append((off + 2 + 12 * i + 4, bytes(4)))  # count 0: exifread then reads nothing
+        return count
 
     def sub_ifds(kind: str, off: int) -> None:
         """Check the IFDs that exifread follows from this one; disable broken pointers."""
@@ -413,6 +423,8 @@ def _check_ifds(head: _Header) -> None:
         off = struct.unpack(e + "I", link)[0] if len(link) == 4 else 0
     if not chain and off == 0:
         head.problems.append("EXIF has no IFD0 (its offset is 0)")
+    elif not chain:  # IFD0 unusable: exifread would walk phantom entries (and their sub-IFDs) out of other bytes
+        patches.append((4, bytes(4)))
     if patches and isinstance(fh, io.BytesIO):
         block = bytearray(fh.getvalue())
         for pos, raw in patches:

@@ -20,6 +20,7 @@ crop-robust matching needs local features. Thresholds and measurements: docs/sim
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from functools import lru_cache, partial
 from typing import Any
@@ -30,7 +31,7 @@ from PIL import Image, UnidentifiedImageError
 from scipy import sparse
 
 from vidlab.evidence import open_readonly, printable_path, progress_bar, rows_in_order, short_error
-from vidlab.formats import picture_formats
+from vidlab.formats import picture_formats, refuse_bomb
 from vidlab.hashindex import HashIndex
 
 __all__ = [
@@ -125,11 +126,12 @@ def reduced_luma(image: Image.Image, side: int) -> tuple[Image.Image, int, tuple
     size is never decoded; other formats are box-reduced by the same rule. Transparency counts as mid grey.
     """
     declared = image.size
+    image.draft("L", (side, side))  # no-op for other formats and for images already loaded
+    refuse_bomb(image)  # before getexif, which decodes a whole PNG to look for EXIF after its pixels
     try:
         orientation = int(image.getexif().get(_ORIENTATION_TAG, 1))
     except Exception:  # noqa: BLE001 - a damaged EXIF block must not cost the picture itself
         orientation = 1
-    image.draft("L", (side, side))  # no-op for other formats and for images already loaded
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         grey = Image.new("RGBA", image.size, (128, 128, 128, 255))
         image = Image.alpha_composite(grey, image.convert("RGBA"))
@@ -272,8 +274,9 @@ def hash_image(image: Image.Image, kinds: Sequence[str] = HASH_KINDS, side: int 
     """The requested hashes of a picture, from one reduced decode (see module doc); raises on unreadable pixels.
 
     Keys as HASH_COLUMNS (path None); hashes not requested are None. `flag` says why a hash must not be
-    matched (too little detail); pictures smaller than MIN_SIDE are refused with ValueError. `side` overrides
-    the decode side, to study its effect (the row records it; indexes refuse to mix sides).
+    matched (too little detail); pictures smaller than MIN_SIDE are refused with ValueError, and those with more
+    pixels to decode (after the JPEG draft) than Pillow's MAX_IMAGE_PIXELS with DecompressionBombError. `side`
+    overrides the decode side, to study its effect (the row records it; indexes refuse to mix sides).
     """
     side = side or decode_side(kinds)
     row = _empty_row(None)
@@ -315,7 +318,10 @@ def hash_file(path: PathLike, kinds: Sequence[str] = HASH_KINDS) -> dict[str, An
         with open_readonly(path) as f:
             if os.fstat(f.fileno()).st_size == 0:
                 raise ValueError("empty file (0 bytes)")
-            with Image.open(f, formats=picture_formats()) as image:
+            with warnings.catch_warnings():  # Pillow's bomb warning: refuse_bomb decides, after the JPEG draft
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(f, formats=picture_formats())
+            with image:
                 row.update(hash_image(image, kinds), path=row["path"])
     except UnidentifiedImageError:
         row["error"] = f"not a picture in a format we open ({', '.join(picture_formats())})"
@@ -329,7 +335,7 @@ def _why(exc: BaseException) -> str:
     text = str(exc)
     if isinstance(exc, OSError) and ("truncated" in text or "broken data stream" in text or "premature end" in text):
         return f"truncated or damaged image data ({text})"
-    if isinstance(exc, ValueError):
+    if isinstance(exc, (ValueError, Image.DecompressionBombError)):
         return text
     return short_error(exc)
 

@@ -24,6 +24,7 @@ import os
 import re
 import textwrap
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,7 +35,7 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, UnidentifiedImageError
 
 from vidlab.evidence import open_readonly, short_error
-from vidlab.formats import picture_formats
+from vidlab.formats import picture_formats, refuse_bomb
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -92,8 +93,12 @@ def _fitted(source: PathLike | Image.Image, size: int) -> Image.Image:
         with open_readonly(source) as f:
             if os.fstat(f.fileno()).st_size == 0:
                 raise ValueError("empty file (0 bytes)")
-            with Image.open(f, formats=picture_formats()) as im:
+            with warnings.catch_warnings():  # Pillow's bomb warning: refuse_bomb decides, after the JPEG draft
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im = Image.open(f, formats=picture_formats())
+            with im:
                 im.draft("RGB", (size, size))  # JPEG: decode at 1/2…1/8 scale straight away
+                refuse_bomb(im)
                 picture = _upright(im)
     picture.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
     tile = Image.new("RGB", (size, size), BACKGROUND)
