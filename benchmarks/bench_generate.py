@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=None, help="where to generate (default: a temporary folder)")
     args = parser.parse_args()
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(dir=args.out) as scratch:
         start, cpu_start = time.perf_counter(), cpu_seconds()
