@@ -199,3 +199,12 @@ def test_bad_arrays_and_settings_are_refused() -> None:
         enhance.adjust_gamma(np.zeros((4, 4), np.uint8), 0)
     with pytest.raises(PictureError, match="smaller than"):
         enhance.clahe(np.zeros((4, 4), np.uint8), tiles=(8, 8))
+
+
+def test_mean_brightness_tells_a_dark_shot_and_survives_a_bad_file(tmp_path):
+    Image.new("L", (640, 480), 30).save(tmp_path / "dusk.jpg", quality=90)
+    Image.new("RGB", (640, 480), (200, 200, 200)).save(tmp_path / "day.jpg", quality=90)
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff" + bytes(40))
+    assert abs(enhance.mean_brightness(tmp_path / "dusk.jpg") - 30) < 2
+    assert abs(enhance.mean_brightness(tmp_path / "day.jpg") - 200) < 2
+    assert np.isnan(enhance.mean_brightness(tmp_path / "broken.jpg"))

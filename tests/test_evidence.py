@@ -707,3 +707,14 @@ def test_real_camera_files(real_samples: Path, tmp_path: Path) -> None:
         row = saved.set_index("path").loc[p.relative_to(real_samples).as_posix()]
         assert row["sha256"] == hashlib.sha256(data).hexdigest() and row["md5"] == hashlib.md5(data).hexdigest()
     assert (ev.verify(real_samples, tmp_path / "real.csv")["status"] == "ok").all()
+
+
+def test_files_of_kind_goes_by_magic_bytes_not_names(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "photo.dat", "JPEG")
+    (tmp_path / "sub").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "sub" / "real.jpg", "JPEG")
+    Image.new("RGB", (8, 8)).save(tmp_path / "sub" / "png_named.jpg", "PNG")
+    (tmp_path / "link.jpg").symlink_to(tmp_path / "sub" / "real.jpg")
+    found = ev.files_of_kind(tmp_path)
+    assert found == [tmp_path / "photo.dat", tmp_path / "sub" / "real.jpg"]
+    assert ev.files_of_kind(tmp_path, ("png",)) == [tmp_path / "sub" / "png_named.jpg"]

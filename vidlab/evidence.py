@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "files_of_kind",
     "EXTENSIONS",
     "sniff",
     "identify",
@@ -454,6 +455,15 @@ def folder_entries(root: Path) -> list[tuple[str, str | None]]:
     """
     files, skipped = _list_files(root, recursive=True)
     return sorted([(rel, None) for rel in files] + [(s["path"], s["reason"]) for s in skipped])
+
+
+def files_of_kind(folder: PathLike, kinds: Sequence[str] = ("jpeg",)) -> list[Path]:
+    """Every file under a folder whose real kind (its magic bytes, not its name) is one of `kinds`, in path order.
+
+    Symbolic links and special files are never followed, as everywhere in the toolkit.
+    """
+    root = Path(folder)
+    return [root / rel for rel, skipped in folder_entries(root) if skipped is None and identify(root / rel) in kinds]
 
 
 def _ignore_interrupts() -> None:
