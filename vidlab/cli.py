@@ -151,10 +151,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.known_files:
         from vidlab import bulk
 
-        aside = bulk.set_aside(out, args.known_files)
-        bulk.mark_known(out, args.known_files, out, drop=args.drop_known)
+        aside = bulk.mark_known(out, args.known_files, out, drop=args.drop_known)
         print(aside.to_string(index=False) if len(aside) else "no known operating-system or application files found")
     return 0
+
+
+def _one_line(step):
+    """Run one step; a ValueError (bad file, record or option: the toolkit's way to say so) becomes one clear line."""
+    try:
+        return step()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def cmd_carve(args: argparse.Namespace) -> int:
@@ -164,9 +171,8 @@ def cmd_carve(args: argparse.Namespace) -> int:
     if not image.is_file():
         raise UsageError(f"{image} is not a file: carve takes a raw disk image")
     try:
-        table = carve.carve(image, out=args.out, max_gap=args.max_gap, keep_rejected=args.keep_rejected, progress=True)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+        table = _one_line(lambda: carve.carve(image, out=args.out, max_gap=args.max_gap,
+                                              keep_rejected=args.keep_rejected, progress=True))
     except KeyboardInterrupt:
         raise UsageError("carving interrupted: the pictures carved so far are in the output folder") from None
     table.to_csv(args.out / "carved.csv", index=False)
@@ -178,17 +184,12 @@ def cmd_carve(args: argparse.Namespace) -> int:
 def cmd_media(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from vidlab import media
-
-    from vidlab import evidence
+    from vidlab import evidence, media
 
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
-    try:
-        evidence.outside_evidence(folder, args.out)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    _one_line(lambda: evidence.outside_evidence(folder, args.out))
     args.out.mkdir(parents=True, exist_ok=True)
     videos, recordings = media.media_files(folder)
     hum = media.hum_table(recordings, progress=True)
@@ -207,18 +208,12 @@ def cmd_media(args: argparse.Namespace) -> int:
     return 0
 
 
-def _casedb_step(step):
-    """Run one case-database step; a bad file or record becomes one clear line."""
-    try:
-        return step()
-    except ValueError as error:  # NotACaseDatabaseError and VicsFormatError are ValueErrors
-        raise UsageError(str(error)) from None
 
 
 def cmd_match(args: argparse.Namespace) -> int:
     from vidlab import casedb
 
-    report = _casedb_step(lambda: casedb.match_inventory(args.inventory, args.db, args.hashes, args.country,
+    report = _one_line(lambda: casedb.match_inventory(args.inventory, args.db, args.hashes, args.country,
                                                          args.max_distance))
     print(report.summary())
     if args.out:
@@ -229,7 +224,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 def cmd_casedb_import(args: argparse.Namespace) -> int:
     from vidlab import casedb
 
-    counts = _casedb_step(lambda: casedb.import_vics(args.vics, args.db, args.country))
+    counts = _one_line(lambda: casedb.import_vics(args.vics, args.db, args.country))
     print("imported " + ", ".join(f"{n} {what}" for what, n in counts.items())
           + f" into {args.db or casedb.default_db_path()}")
     return 0
@@ -238,14 +233,14 @@ def cmd_casedb_import(args: argparse.Namespace) -> int:
 def cmd_casedb_export(args: argparse.Namespace) -> int:
     from vidlab import casedb
 
-    print(f"exported to {_casedb_step(lambda: casedb.export_vics(args.db, args.out))}")
+    print(f"exported to {_one_line(lambda: casedb.export_vics(args.db, args.out))}")
     return 0
 
 
 def cmd_casedb_list(args: argparse.Namespace) -> int:
     from vidlab import casedb
 
-    table = _casedb_step(lambda: casedb.series_table(args.db))
+    table = _one_line(lambda: casedb.series_table(args.db))
     print(table.to_string(index=False) if not table.empty else "the database holds no series")
     return 0
 
@@ -255,7 +250,7 @@ def cmd_packages_validate(args: argparse.Namespace) -> int:
 
     bad = 0
     for folder in args.folder:
-        for record in _casedb_step(lambda: packages.read_packages(folder)):
+        for record in _one_line(lambda: packages.read_packages(folder)):
             problems = packages.validate(record)
             name = record.get("series_id", "?") if isinstance(record, dict) else "?"
             print(f"{folder}/{name}: " + ("valid" if not problems else "; ".join(problems)))
@@ -266,7 +261,7 @@ def cmd_packages_validate(args: argparse.Namespace) -> int:
 def cmd_packages_merge(args: argparse.Namespace) -> int:
     from vidlab import packages
 
-    print(_casedb_step(lambda: packages.merge_packages(args.source, args.out)))
+    print(_one_line(lambda: packages.merge_packages(args.source, args.out)))
     return 0
 
 
@@ -274,7 +269,7 @@ def cmd_packages_score(args: argparse.Namespace) -> int:
     from vidlab import packages
 
     key = course.answer_key_dir(args.profile)
-    scores = {Path(folder).name: _casedb_step(lambda f=folder: packages.score_packages(f, key)) for folder in args.team}
+    scores = {Path(folder).name: _one_line(lambda f=folder: packages.score_packages(f, key)) for folder in args.team}
     board = packages.leaderboard(scores)
     print(board.to_string())
     if args.csv:
@@ -289,11 +284,9 @@ def _grading_step(step):
     from vidlab import grading
 
     try:
-        return step()
+        return _one_line(step)
     except grading.GradingError as error:
         raise UsageError(str(error).splitlines()[0]) from None
-    except ValueError as error:
-        raise UsageError(str(error)) from None
 
 
 def cmd_course_release(args: argparse.Namespace) -> int:
