@@ -718,3 +718,14 @@ def test_files_of_kind_goes_by_magic_bytes_not_names(tmp_path):
     found = ev.files_of_kind(tmp_path)
     assert found == [tmp_path / "photo.dat", tmp_path / "sub" / "real.jpg"]
     assert ev.files_of_kind(tmp_path, ("png",)) == [tmp_path / "sub" / "png_named.jpg"]
+
+
+def test_read_ahead_never_raises_and_never_follows_links(tmp_path: Path) -> None:
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8" + bytes(5000))
+    os.mkfifo(tmp_path / "pipe")  # opened without blocking, and a pipe cannot be read ahead
+    os.symlink("/etc/passwd", tmp_path / "link")
+    before = _snapshot(tmp_path)
+    for rel in ("photo.jpg", "pipe", "link", "missing.jpg", "."):
+        assert ev.read_ahead(tmp_path, (rel, None)) is None
+    assert ev.read_ahead(tmp_path, ("photo.jpg", "symbolic link (not followed)")) is None
+    assert _snapshot(tmp_path) == before

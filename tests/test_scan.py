@@ -165,11 +165,11 @@ def test_scan_resumes_after_ctrl_c(evidence_dir: Path, tmp_path: Path, monkeypat
     calls: list[str] = []
 
     def interrupted_after(k: int):
-        def row(root, entry, perceptual=False):
+        def row(root, entry):
             if len(calls) == k:
                 raise KeyboardInterrupt
             calls.append(entry[0])
-            return real_row(root, entry, perceptual)
+            return real_row(root, entry)
         return row
 
     out = tmp_path / "inv.parquet"
@@ -213,7 +213,7 @@ def test_scan_resumes_after_ctrl_c(evidence_dir: Path, tmp_path: Path, monkeypat
 
 def test_scan_with_perceptual_hashes(evidence_dir: Path, tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "inv.parquet"
-    monkeypatch.setattr(scan, "file_row", lambda root, entry, perceptual: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(scan, "file_row", lambda root, entry: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         scan.scan(evidence_dir, out)  # a plain scan interrupted ...
     monkeypatch.undo()
@@ -238,11 +238,43 @@ def test_scan_with_perceptual_hashes(evidence_dir: Path, tmp_path: Path, monkeyp
     assert str(df["pdq_quality"].dtype) == "Int64"
 
 
+def test_perceptual_pass_decodes_each_distinct_picture_once_and_resumes(evidence_dir: Path, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    for n in range(3):  # the same photo on a card, a computer and a phone backup
+        (evidence_dir / f"backup_{n}").mkdir()
+        (evidence_dir / f"backup_{n}" / "IMG_0001.jpg").write_bytes((evidence_dir / "DCIM" / "IMG_0001.jpg").read_bytes())
+    whole = scan.read_inventory(scan.scan(evidence_dir, tmp_path / "whole.parquet", perceptual=True))
+    pictures = whole[whole["kind"].isin(scan.PICTURE_KINDS) & whole["error"].isna()]
+    copies = whole[whole["path"].str.endswith("IMG_0001.jpg")]
+    assert len(copies) == 4 and copies["pdq"].nunique() == 1 and copies["phash"].notna().all()
+
+    real_hash_file = similarity.hash_file
+    decoded: list[str] = []
+
+    def counted(path, kinds):
+        if len(decoded) == 2:
+            raise KeyboardInterrupt
+        decoded.append(os.fspath(path))
+        return real_hash_file(path, kinds)
+
+    monkeypatch.setattr(scan, "CHECKPOINT_ROWS", 1)
+    monkeypatch.setattr(similarity, "hash_file", counted)
+    out = tmp_path / "inv.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        scan.scan(evidence_dir, out, perceptual=True)
+    assert not out.exists() and len(decoded) == 2  # interrupted in the perceptual pass, two pictures kept
+    monkeypatch.setattr(similarity, "hash_file", lambda path, kinds: (decoded.append(os.fspath(path)),
+                                                                      real_hash_file(path, kinds))[1])
+    resumed = scan.read_inventory(scan.scan(evidence_dir, out, perceptual=True))
+    assert len(decoded) == len(set(decoded)) == pictures["sha256"].nunique()  # each distinct picture decoded once
+    pd.testing.assert_frame_equal(resumed, whole)
+
+
 def test_scan_refuses_another_scans_checkpoint(evidence_dir: Path, tmp_path: Path, monkeypatch) -> None:
     other = tmp_path / "other"
     other.mkdir()
     (other / "a.txt").write_text("a")
-    monkeypatch.setattr(scan, "file_row", lambda root, entry, perceptual: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(scan, "file_row", lambda root, entry: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         scan.scan(other, tmp_path / "inv.parquet")
     monkeypatch.undo()

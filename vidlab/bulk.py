@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import duckdb
 import pandas as pd
 
+from vidlab import evidence
 from vidlab.evidence import PathLike
 
 if TYPE_CHECKING:
@@ -108,17 +109,13 @@ def dask_client(dask: bool | str | Client = True, workers: int = LOCAL_WORKERS) 
         raise ValueError(f"dask must be True (a local cluster), a scheduler address or a Client, not {dask!r}")
 
 
-def _chunk_rows(task: Callable[[T], dict], items: Sequence[T]) -> list[dict]:
-    """One chunk of work, run on a Dask worker."""
-    return [task(item) for item in items]
-
-
 def dask_rows(task: Callable[[T], dict], items: Sequence[T], client: Client, bar: tqdm,
-              failed: Callable[[T, BaseException], dict]) -> Iterator[dict]:
+              failed: Callable[[T, BaseException], dict], ahead: Callable[[T], None] | None = None) -> Iterator[dict]:
     """task(item) for every item, in the items' order, on a Dask cluster; a few chunks in flight, so memory stays flat.
 
     A chunk whose worker died is run again one item at a time, and an item that fails again gets
-    failed(item, error) as its row: one bad file costs its own row, not its neighbours'.
+    failed(item, error) as its row: one bad file costs its own row, not its neighbours'. `ahead` as in
+    evidence.rows_in_order.
     """
     threads = max(1, sum(client.nthreads().values()))
     # Each task costs the scheduler and a worker a few milliseconds, so chunks are as large as still leaves
@@ -144,7 +141,7 @@ def dask_rows(task: Callable[[T], dict], items: Sequence[T], client: Client, bar
     try:
         for start in range(0, len(items), size):
             chunk = items[start:start + size]
-            pending.append((chunk, client.submit(_chunk_rows, task, chunk, pure=False)))
+            pending.append((chunk, client.submit(evidence.chunk_rows, task, chunk, ahead, pure=False)))
             if len(pending) > 2 * threads:
                 yield from oldest()
         while pending:
