@@ -97,6 +97,23 @@ def test_generator_layout_with_every_state(originals: list[tuple[str, bytes]], t
     assert carve_states(table)["whole"] == (truth["state"] == "whole").sum()
 
 
+def test_an_overwrite_that_looks_like_a_comment_segment_is_still_damage(photo: bytes, tmp_path: Path) -> None:
+    """Random bytes starting FF E9 read as an APP9 segment when its length lands on an FF (1 in 256): the walker
+    skipped the whole overwrite and called the picture whole. A segment between scans must now be followed by
+    one that can come there, and the picture's own FF 00 cannot."""
+    start = len(photo) // 3 // SECTOR * SECTOR  # inside the picture data, on a sector
+    assert start > next(s for s in jpeg_segments(photo) if s.name == "SOS").offset + SECTOR
+    resumes = photo.index(b"\xff\x00", start + SECTOR)  # the overwrite ends where the picture has a stuffed FF
+    rng = random.Random(5)
+    noise = bytes(rng.choice(range(0xFF)) for _ in range(resumes - start - 4))  # no FF of its own
+    overwrite = b"\xff\xe9" + (resumes - start - 2).to_bytes(2, "big") + noise
+    damaged = photo[:start] + overwrite + photo[resumes:]
+    assert len(damaged) == len(photo) and len(photo) - resumes > 2 * RESUME_BYTES
+    row = carve(disk_with(tmp_path, damaged), progress=False).iloc[0]
+    assert row["state"] == "overwritten" and row["length"] == len(photo)
+    assert start <= row["intact_length"] <= start + 2 * SECTOR
+
+
 def test_image_without_jpegs_gives_an_empty_table(tmp_path: Path) -> None:
     rng = random.Random(7)
     noise = rng.randbytes(1 << 20).replace(b"\xff\xd8\xff", b"\xff\xd8\x00")

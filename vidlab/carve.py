@@ -222,7 +222,11 @@ def _segment_end(c: _Candidate, p: int) -> int | None:
                 at += 129 if kind >> 4 else 65
         if at != len(body):
             return None
-    return end if c.data[end] == 0xFF else None
+    # Random bytes pass as an APPn or comment segment one time in 256 on the FF alone; the next segment must
+    # also be one that can come between scans (a table, a scan header, ...): 1 in 3,000.
+    if c.ensure(end + 2) < end + 2:
+        return None
+    return end if c.data[end] == 0xFF and c.data[end + 1] in _BETWEEN_SCANS else None
 
 
 def _header(c: _Candidate) -> tuple[int, int, int, str]:
