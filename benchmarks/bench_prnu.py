@@ -66,11 +66,12 @@ def generator_available() -> bool:
 
 
 def scenes(count: int, seed: int) -> list[Image.Image]:
-    from synthetic_data.devices import add_noise
+    from synthetic_data.devices import add_grain, within_grain_reach
     from synthetic_data.draw import render_scene
 
     rng = random.Random(seed)
-    return [add_noise(render_scene(SCENE, random.Random(seed * 1000 + i)), rng) for i in range(count)]
+    return [add_grain(render_scene(SCENE, random.Random(seed * 1000 + i)).point(within_grain_reach), rng)
+            for i in range(count)]
 
 
 def generator_devices(count: int, seed: int) -> list[tuple[object, object]]:

@@ -40,7 +40,7 @@ from synthetic_data.world import SeizedDevice, World, plan_world, stream
 from vidlab.course import data_root
 from vidlab.similarity import hash_file
 
-GENERATOR_VERSION = "0.4.0"
+GENERATOR_VERSION = "0.5.0"
 # Written last: vidlab.course.data_dir treats a profile folder without it as not generated.
 RECORD_NAME = "generation.json"
 T = TypeVar("T")

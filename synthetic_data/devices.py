@@ -149,20 +149,29 @@ def headroom(prnu: float) -> float:
 
 
 GRAIN_SIGMA = 2.5  # grey levels of read and shot noise, fresh in every exposure
-GRAIN_OFFSET = 8  # grain is stored around this grey (bytes cannot be negative); ImageChops.add takes it off again
+GRAIN_REACH = 8  # grain is cut at this many grey levels either way (3.2 sigma)
 
 
 @lru_cache(maxsize=1)
 def grain_table() -> list[int]:
-    """Uniform bytes to Gaussian grain around GRAIN_OFFSET (inverse normal CDF at bin centres), for all 3 bands."""
-    normal = NormalDist(GRAIN_OFFSET, GRAIN_SIGMA)
-    return [min(255, max(0, round(normal.inv_cdf((k + 0.5) / 256)))) for k in range(256)] * 3
+    """Uniform bytes to Gaussian grain cut at +-GRAIN_REACH (inverse normal CDF at bin centres), written modulo 256
+    for ImageChops.add_modulo."""
+    normal = NormalDist(0, GRAIN_SIGMA)
+    return [max(-GRAIN_REACH, min(GRAIN_REACH, round(normal.inv_cdf((k + 0.5) / 256)))) % 256 for k in range(256)]
 
 
-def add_noise(picture: Image.Image, rng: random.Random) -> Image.Image:
+def within_grain_reach(value: int) -> int:
+    """A grey level kept GRAIN_REACH clear of black and white, where add_grain cannot wrap it round."""
+    return min(max(value, GRAIN_REACH), 255 - GRAIN_REACH)
+
+
+def add_grain(picture: Image.Image, rng: random.Random) -> Image.Image:
     """An RGB picture with fresh grain seeded from rng: every call draws new noise, so two exposures (or scenes)
-    share none of it and only a device's PRNU is common to its pictures."""
-    count = picture.width * picture.height * 3
+    share none of it and only a device's PRNU is common to its pictures. The grain is in brightness only (phones
+    smooth colour noise away; JPEG's halved colour resolution would blur it anyway), and the picture's values must
+    be within grain reach (see within_grain_reach; the generator's lighting keeps them so): the add wraps rather
+    than clips. Both make it three times faster than full-colour clipped grain."""
+    count = picture.width * picture.height
     raw = np.random.PCG64(rng.getrandbits(64)).random_raw(-(-count // 8)).view(np.uint8)[:count]
-    noise = Image.frombuffer("RGB", picture.size, raw, "raw", "RGB", 0, 1).point(grain_table())
-    return ImageChops.add(picture, noise, scale=1.0, offset=-GRAIN_OFFSET)
+    grain = Image.frombuffer("L", picture.size, raw, "raw", "L", 0, 1).point(grain_table())
+    return ImageChops.add_modulo(picture, Image.merge("RGB", (grain, grain, grain)))

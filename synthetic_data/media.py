@@ -113,7 +113,7 @@ def write_video(
         if location is not None:
             container.metadata["location"] = iso6709(*location)
         stream = container.add_stream("libx264", rate=fps, options={
-            "preset": "fast", "crf": str(crf), "threads": "1", "flags": "+bitexact",
+            "preset": "veryfast", "crf": str(crf), "threads": "1", "flags": "+bitexact",
             # Keyframes only where forced below: at the cuts, as an encoder's own scene-cut detection would put them.
             # No macroblock-tree rate control: with it, x264's output depended on leftover memory from earlier
             # encodes in the same process (first video of a process differed from later identical ones).

@@ -22,8 +22,8 @@ from PIL import Image, ImageChops
 
 from synthetic_data import media, signage
 from synthetic_data.atlas import Location, location
-from synthetic_data.devices import (MODELS, Device, add_noise, clock_reading, headroom, model_qtables,
-                                    output_size, sensor_gain)
+from synthetic_data.devices import (MODELS, Device, add_grain, clock_reading, headroom, model_qtables, output_size,
+                                    sensor_gain, within_grain_reach)
 from synthetic_data.draw import (TEXT_FILL, Box, Placement, Setting, calendar_text_box, line_boxes,
                                  render_scene_with_plan, sign_text_box)
 from synthetic_data.exif import GpsFix, ShotMetadata, shot_exif, with_thumbnail
@@ -163,10 +163,10 @@ def fitted_view(shot: Shot, scene: tuple[int, int], aspect: float) -> tuple[floa
 
 def lighting_table(light: float, warmth: float, haze: int = 0) -> list[int]:
     """A per-channel lookup table: exposure (lifted to make room for the sensor gain), a warm or cool cast, and
-    the grey of a haze that lifts the blacks (at dusk)."""
+    the grey of a haze that lifts the blacks (at dusk); kept within grain reach (see devices.add_grain)."""
     table = []
     for factor in (light * LIFT * (1 + warmth), light * LIFT, light * LIFT * (1 - warmth)):
-        table += [min(255, haze + round(value * factor)) for value in range(256)]
+        table += [within_grain_reach(haze + round(value * factor)) for value in range(256)]
     return table
 
 
@@ -197,10 +197,10 @@ def picture_map(view: tuple[float, float, float, float], skew: tuple[float, ...]
 
 
 def expose(scene: Image.Image, shot: Shot, device: Device, size: tuple[int, int],
-           view: tuple[float, float, float, float]) -> Image.Image:
+           view: tuple[float, float, float, float], grain: random.Random) -> Image.Image:
     """The sensor image of a shot: the view cut from the lit scene in one resampling, with a perspective change
-    where the shot has one, then the device's own vignetting and PRNU. Upright shots are returned in sensor
-    (landscape) orientation, as cameras store them."""
+    where the shot has one, then fresh grain drawn from `grain`, then the device's own vignetting and PRNU.
+    Upright shots are returned in sensor (landscape) orientation, as cameras store them."""
     display = (size[1], size[0]) if shot.portrait else size
     # Nearest-neighbour sampling: four to nine times faster than bilinear at these near-1:1 scales, and the grain
     # and JPEG coding that follow hide its steps.
@@ -208,12 +208,12 @@ def expose(scene: Image.Image, shot: Shot, device: Device, size: tuple[int, int]
         back = np.linalg.inv(picture_map(view, shot.skew, display))
         back /= back[2, 2]
         picture = scene.transform(display, Image.Transform.PERSPECTIVE, tuple(back.ravel()[:8]),
-                                  Image.Resampling.NEAREST)
+                                  Image.Resampling.NEAREST, fillcolor=(within_grain_reach(0),) * 3)
     else:
         picture = scene.resize(display, Image.Resampling.NEAREST, box=view)
     if shot.portrait:
         picture = picture.transpose(Image.Transpose.ROTATE_90)  # the camera was turned: pixels stay landscape
-    return ImageChops.multiply(picture, sensor_gain(device.seed, device.model.prnu, device.model.vignetting, size))
+    return ImageChops.multiply(add_grain(picture, grain), sensor_gain(device.seed, device.model.prnu, device.model.vignetting, size))
 
 
 def jpeg(picture: Image.Image, **options: Any) -> bytes:
@@ -261,7 +261,7 @@ def take(scene: Image.Image, plan: SeriesPlan, shot: Shot, long_side: int | None
     view = fitted_view(shot, scene.size, display[0] / display[1])
     # Grain is the exposure's own (its own seeded stream): shots share only their device's PRNU, as on a camera.
     grain = stream(plan.seed, "grain", shot.index, device.seed)
-    sensor = add_noise(expose(scene, shot, device, size, view), grain)
+    sensor = expose(scene, shot, device, size, view, grain)
     thumb = sensor.resize((THUMBNAIL_WIDTH, round(THUMBNAIL_WIDTH * size[1] / size[0])), Image.Resampling.BILINEAR,
                           reducing_gap=2.0)
     thumbnail = jpeg(thumb, quality=70)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from synthetic_data.devices import add_noise
+from synthetic_data.devices import add_grain, within_grain_reach
 from synthetic_data.draw import render_scene
 from vidlab import enhance
 from vidlab.enhance import PictureError
@@ -72,7 +72,7 @@ def _detail(picture: np.ndarray) -> float:
 
 
 def test_clahe_lifts_a_dark_corner_and_a_bright_window(scene: Image.Image) -> None:
-    photo = np.asarray(add_noise(scene, random.Random(1)).convert("L"), dtype=np.float32)
+    photo = np.asarray(add_grain(scene.point(within_grain_reach), random.Random(1)).convert("L"), dtype=np.float32)
     photo[:80, :80] *= 0.12  # a corner in deep shadow
     photo[160:, 240:] = 255 - (255 - photo[160:, 240:]) * 0.12  # a window near white
     photo = photo.astype(np.uint8)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synthetic_data.devices import add_noise
+from synthetic_data.devices import add_grain, within_grain_reach
 from synthetic_data.draw import render_scene
 from synthetic_data.exif import with_thumbnail
 from vidlab import manipulation
@@ -22,12 +22,12 @@ THUMB = (160, 120)
 
 @pytest.fixture(scope="module")
 def photo() -> Image.Image:
-    return add_noise(render_scene(SIZE, random.Random(21)), random.Random(2))
+    return add_grain(render_scene(SIZE, random.Random(21)).point(within_grain_reach), random.Random(2))
 
 
 @pytest.fixture(scope="module")
 def other() -> Image.Image:
-    return add_noise(render_scene(SIZE, random.Random(22)), random.Random(3))
+    return add_grain(render_scene(SIZE, random.Random(22)).point(within_grain_reach), random.Random(3))
 
 
 def _exif(thumbnail_of: Image.Image | None, orientation: int = 1, thumbnail: bytes | None = None) -> bytes:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from scipy.ndimage import uniform_filter
 
-from synthetic_data.devices import MODELS, add_noise, sensor_gain
+from synthetic_data.devices import MODELS, add_grain, sensor_gain
 from synthetic_data.draw import render_scene
 from synthetic_data.profiles import get_spec
 from synthetic_data.provenance import edited
@@ -87,8 +87,8 @@ def test_a_cropped_copy_is_found_where_it_was_cut(twins: dict[str, dict[str, lis
 
 def test_grain_is_fresh_in_every_exposure_and_reproducible() -> None:
     flat = Image.new("RGB", (96, 64), (120, 120, 120))
-    one, again = (np.asarray(add_noise(flat, random.Random(1)), np.float32) for _ in range(2))
-    other = np.asarray(add_noise(flat, random.Random(2)), np.float32)
+    one, again = (np.asarray(add_grain(flat, random.Random(1)), np.float32) for _ in range(2))
+    other = np.asarray(add_grain(flat, random.Random(2)), np.float32)
     assert np.array_equal(one, again)
     assert abs(np.corrcoef(one.ravel(), other.ravel())[0, 1]) < 0.05
     assert 1.5 < one.std() < 3.5 and abs(one.mean() - 120) < 0.5
