@@ -124,6 +124,41 @@ def test_haversine_is_vectorised():
         geo.haversine_km([1, 2, 3], [1, 2, 3])
 
 
+# --------------------------------------------------------------------------- places
+
+
+def metres_north(point, metres):
+    """The point moved `metres` due north (one degree of latitude is the same length everywhere on a sphere)."""
+    return point[0] + metres / (1000 * geo.haversine_km((0, 0), (1, 0))), point[1]
+
+
+def test_positions_metres_apart_share_a_place_and_kilometres_apart_do_not():
+    site = [BANGKOK, metres_north(BANGKOK, 5), metres_north(BANGKOK, -12)]
+    across_town = [metres_north(BANGKOK, 3000), metres_north(BANGKOK, 3008)]
+    positions = [site[0], across_town[0], site[1], SYDNEY, across_town[1], site[2]]
+    lats, lons = zip(*positions)
+    assert geo.place_groups(lats, lons) == [0, 1, 0, 2, 1, 0]
+    assert geo.place_groups(lats, lons, within_km=5) == [0, 0, 0, 1, 0, 0]
+
+
+def test_a_place_is_measured_from_its_first_position_not_the_last():
+    chain = [BANGKOK, metres_north(BANGKOK, 150), metres_north(BANGKOK, 300)]  # 150 m steps, 300 m end to end
+    lats, lons = zip(*chain)
+    assert geo.place_groups(lats, lons) == [0, 0, 1]
+    table = pd.DataFrame({"gps_lat": lats, "gps_lon": lons})
+    assert geo.place_groups(table["gps_lat"], table["gps_lon"], within_km=0.35) == [0, 0, 0]
+
+
+def test_place_groups_of_no_positions_and_of_bad_ones():
+    assert geo.place_groups([], []) == []
+    with pytest.raises(ValueError, match="position 1 cannot be grouped: missing coordinate"):
+        geo.place_groups([BANGKOK[0], float("nan")], [BANGKOK[1], 100.0])
+    with pytest.raises(ValueError, match="2 latitudes but 1 longitudes"):
+        geo.place_groups([1.0, 2.0], [3.0])
+    with pytest.raises(ValueError, match="within_km"):
+        geo.place_groups([1.0], [3.0], within_km=-1)
+
+
 # --------------------------------------------------------------------------- outlines and country_at
 
 

@@ -176,6 +176,88 @@ def test_contact_sheet_of_nothing_is_still_a_picture(tmp_path):
     assert (tmp_path / "none.png").read_bytes().startswith(b"\x89PNG")
 
 
+# --------------------------------------------------------------------------- part of a picture
+
+
+@pytest.fixture
+def pyplot():
+    """pyplot on the Agg backend (no screen), every figure closed afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def shown(fig) -> Image.Image:
+    """The picture drawn on the figure's axes."""
+    (ax,) = fig.axes
+    (image,) = ax.images
+    return Image.fromarray(np.asarray(image.get_array()))
+
+
+def test_show_part_has_the_pictures_own_pixel_coordinates_on_the_axes(pyplot):
+    box = (40, 30, 360, 270)
+    fig = view.show_part(scene(640, 480), box=box)
+    (ax,) = fig.axes
+    left, right, bottom, top = ax.images[0].get_extent()
+    assert (left, top, right, bottom) == box
+    assert ax.get_xlim() == (40, 360) and ax.get_ylim() == (270, 30)  # y counts down, as in the picture
+    assert ax.get_title() == "safe view (blurred, grey)"
+    assert shown(fig).size == (320, 240)
+    whole = view.show_part(scene(640, 480), title="#3")
+    assert whole.axes[0].images[0].get_extent() == [0, 640, 480, 0] and whole.axes[0].get_title().startswith("#3")
+
+
+def test_show_part_is_the_safe_view_unless_revealed(pyplot):
+    picture, box = scene(640, 480), (40, 30, 360, 270)
+    safe = shown(view.show_part(picture, box=box))
+    letterbox = (320 - 240) // 2  # the 320×240 part sits in the middle of the viewer's 320×320 square
+    expected = view.safe_thumbnail(picture.crop(box), size=320).crop((0, letterbox, 320, letterbox + 240))
+    assert np.array_equal(np.asarray(safe), np.asarray(expected))
+    colour = shown(view.show_part(picture, box=box, reveal="colour"))
+    detail = shown(view.show_part(picture, box=box, reveal=True))
+    assert is_grey(safe) and not is_grey(colour) and not is_grey(detail)
+    assert np.array_equal(np.asarray(detail), np.asarray(picture.crop(box)))
+    assert max(high_frequency(safe), high_frequency(colour)) < 0.15 * high_frequency(detail)
+
+
+def test_show_part_opens_a_file_read_only_and_upright(pyplot, tmp_path):
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 300×100, upright 100×300
+    scene(300, 100).save(path, exif=exif)
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    fig = view.show_part(path, box=(0, 150, 100, 300), reveal=True)
+    assert fig.axes[0].images[0].get_extent() == [0, 100, 300, 150]
+    assert shown(fig).size == (100, 150)
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    with pytest.raises(ValueError, match="100×300 pixels"):
+        view.show_part(path, box=(0, 0, 300, 100))  # the stored picture's size, not the upright one's
+
+
+@pytest.mark.parametrize(("box", "words"), [
+    ((600, 0, 700, 100), "not inside the picture, which is 640×480 pixels"),
+    ((-5, 0, 100, 100), "not inside"),
+    ((100, 100, 50, 200), "not inside"),
+    ((0, 0, 100), "four numbers"),
+    ((0, 0, float("inf"), 100), "four numbers"),
+    ("top left", "four numbers"),
+])
+def test_show_part_refuses_a_box_outside_the_picture(pyplot, box, words):
+    with pytest.raises(ValueError, match=words):
+        view.show_part(scene(640, 480), box=box)
+
+
+def test_show_part_refuses_an_unknown_reveal_and_a_file_that_is_not_a_picture(pyplot, pictures):
+    with pytest.raises(ValueError, match='reveal must be False .*"colour" or True'):
+        view.show_part(scene(64, 64), reveal="color")
+    with pytest.raises(ValueError, match="not a picture"):
+        view.show_part(pictures["text"])
+
+
 # --------------------------------------------------------------------------- the viewer
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "EARTH_RADIUS_KM",
     "PLACE_COLUMNS",
     "haversine_km",
+    "place_groups",
     "reverse_geocode",
     "place",
     "country_at",
@@ -135,6 +136,32 @@ def _points(points: Iterable[Any] | pd.DataFrame) -> tuple[list[Checked], pd.Ind
         pairs = zip(points[lat].tolist(), points[lon].tolist())
         return [_coordinate_error(a, b) for a, b in pairs], points.index
     return [_check_point(p) for p in points], None
+
+
+# --------------------------------------------------------------------------- places
+
+
+def place_groups(lats: Iterable[Any], lons: Iterable[Any], within_km: float = 0.2) -> list[int]:
+    """A group number for each position (0, 1, 2 … in order): a position within `within_km` of a group's first
+    position joins it, else starts a new group; so the photos of one site, metres apart, share a number."""
+    lats, lons = list(lats), list(lons)
+    if len(lats) != len(lons):
+        raise ValueError(f"{len(lats)} latitudes but {len(lons)} longitudes: give one of each per position")
+    if not within_km >= 0:
+        raise ValueError(f"within_km must be a distance of 0 km or more, not {within_km!r}")
+    firsts: list[Point] = []
+    groups: list[int] = []
+    for n, (lat, lon) in enumerate(zip(lats, lons)):
+        lat, lon, error = _coordinate_error(lat, lon)
+        if error is not None:
+            raise ValueError(f"position {n} cannot be grouped: {error}. Keep only photos with a usable position")
+        near = np.flatnonzero(haversine_km((lat, lon), firsts) <= within_km) if firsts else ()
+        if len(near):
+            groups.append(int(near[0]))  # the earliest group near enough
+        else:
+            firsts.append((lat, lon))
+            groups.append(len(firsts) - 1)
+    return groups
 
 
 # --------------------------------------------------------------------------- the gazetteer

@@ -8,7 +8,8 @@ what was revealed and for how long, and reminds the viewer to take a break after
 A cell's output holds only the blurred grey contact sheet (what papermill, nbconvert and static
 views show). Widget state, if saved with the notebook (JupyterLab's "Save Widget State
 Automatically", off by default; nbclient/papermill runs), holds the tiles as they are at that
-moment: press "Hide all" before saving.
+moment: press "Hide all" before saving. `show_part` shows one part of a picture (a sign, a price tag)
+the same way, safe view first, with the picture's own pixel coordinates on its axes.
 
 State: each viewer keeps its tiles; the sitting (reveals, timings, break clock) is a
 `ViewingSession`, by default one per kernel shared by every viewer (`viewing_session()`).
@@ -34,15 +35,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, UnidentifiedImageError
 
+from vidlab.enhance import open_picture
 from vidlab.evidence import open_readonly, short_error
 from vidlab.formats import picture_formats, refuse_bomb
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "safe_thumbnail",
     "contact_sheet",
+    "show_part",
     "Reveal",
     "ViewingSession",
     "viewing_session",
@@ -60,6 +64,8 @@ BACKGROUND = (110, 110, 110)
 #: Contact sheets: space between tiles and height of the file-name line under each, in pixels.
 GAP = 6
 CAPTION_HEIGHT = 18
+#: What show_part() shows at each `reveal`: the safe view, colour still blurred, or detail.
+REVEAL_TITLES = {False: "safe view (blurred, grey)", "colour": "colour, still blurred", True: "revealed"}
 #: Default minutes of viewing before the break reminder.
 BREAK_AFTER_MINUTES = 20
 #: Seconds after the break falls due that a live kernel rechecks it (so the clock has surely passed).
@@ -225,6 +231,64 @@ def contact_sheet(
     if out_png is not None:
         sheet.save(out_png, format="PNG")
     return sheet
+
+
+# --------------------------------------------------------------------------- part of a picture
+
+
+def _checked_box(box: Sequence[float] | None, width: int, height: int) -> tuple[int, int, int, int]:
+    """The box (left, top, right, bottom) in whole pixels, the whole picture if None; refused unless inside it."""
+    if box is None:
+        return 0, 0, width, height
+    try:
+        left, top, right, bottom = (round(float(v)) for v in box)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"box must be four numbers (left, top, right, bottom), not {box!r}") from None
+    if not (0 <= left < right <= width and 0 <= top < bottom <= height):
+        raise ValueError(
+            f"box {tuple(box)} is not inside the picture, which is {width}×{height} pixels: "
+            f"left < right between 0 and {width}, top < bottom between 0 and {height}"
+        )
+    return left, top, right, bottom
+
+
+def show_part(
+    picture: PathLike | Image.Image,
+    box: Sequence[float] | None = None,
+    reveal: bool | str = False,
+    size: int | None = None,
+    title: str = "",
+) -> Figure:
+    """Part of a picture through the safe viewer, with the picture's own pixel coordinates on the axes.
+
+    `box` = (left, top, right, bottom) in pixels of the upright picture; None shows it whole. Blurred and
+    grey by default; reveal="colour" brings colour back (still blurred), reveal=True shows detail: reveal
+    detail only for the small part you need to read. A file is opened read-only. `size` is the viewer's
+    square in pixels (default: the part's own size, at most 800). The figure shows itself as a cell's
+    last line; in the middle of a cell, pass it to display().
+    """
+    if not (reveal is False or reveal is True or reveal == "colour"):
+        raise ValueError(f'reveal must be False (safe view), "colour" or True (detail), not {reveal!r}')
+    if size is not None and size < 1:
+        raise ValueError(f"size must be at least 1 pixel, not {size!r}")
+    import matplotlib.pyplot as plt
+
+    # Upright first, so the axes count pixels as the picture is seen, whatever its EXIF orientation.
+    whole = _upright(picture) if isinstance(picture, Image.Image) else open_picture(picture)
+    box = _checked_box(box, whole.width, whole.height)
+    part = whole.crop(box)
+    size = size or min(max(part.size), 800)
+    tile = safe_thumbnail(part, size=size, blur=reveal is not True, grey=reveal is False)
+    scale = min(1.0, size / max(part.size))  # the viewer shrinks a picture to fit, never enlarges it
+    shown_w, shown_h = max(1, round(part.width * scale)), max(1, round(part.height * scale))
+    left, top = (size - shown_w) // 2, (size - shown_h) // 2
+    fig, ax = plt.subplots(figsize=(7, 7 * shown_h / shown_w))
+    ax.imshow(tile.crop((left, top, left + shown_w, top + shown_h)), extent=(box[0], box[2], box[3], box[1]))
+    ax.set_title(f"{title} · {REVEAL_TITLES[reveal]}" if title else REVEAL_TITLES[reveal])
+    ax.grid(alpha=0.3)
+    # Out of pyplot's list: Jupyter then shows it once, as the cell's result, not again when the cell ends.
+    plt.close(fig)
+    return fig
 
 
 # --------------------------------------------------------------------------- the sitting
