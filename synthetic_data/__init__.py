@@ -1,10 +1,19 @@
 """Deterministic generator of synthetic, non-abusive case data for VID Lab: same seed and profile, same bytes."""
 
-from synthetic_data.build import NotEnoughDiskError, OutputNotWritableError, generate
-from synthetic_data.profiles import PROFILE_SPECS, ProfileSpec, UnknownProfileError, get_spec
-from synthetic_data.summary import contact_sheet, describe
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "PROFILE_SPECS", "NotEnoughDiskError", "OutputNotWritableError", "ProfileSpec", "UnknownProfileError",
-    "contact_sheet", "describe", "generate", "get_spec",
-]
+_HOME = {
+    "NotEnoughDiskError": "build", "OutputNotWritableError": "build", "generate": "build",
+    "PROFILE_SPECS": "profiles", "ProfileSpec": "profiles", "UnknownProfileError": "profiles", "get_spec": "profiles",
+    "contact_sheet": "summary", "describe": "summary",
+}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported on first use: the builder pulls in video, HEIC and database code that a notebook
+    reading only the atlas or a device's tables does not need (about a second per kernel)."""
+    if name in _HOME:
+        return getattr(import_module(f"synthetic_data.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'synthetic_data' has no attribute {name!r}")

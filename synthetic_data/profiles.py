@@ -68,11 +68,11 @@ PROFILE_SPECS: dict[str, ProfileSpec] = {
         name="full", image_size=(1600, 1200),
         jpegs=90, pngs=20, gifs=6, tiffs=5, heics=15, webps=10, bmps=3, pdfs=6, zips=4, text_files=24,
         large_jpegs=10,
-        # About 20 GB (18.5 GiB): 13 GB of series files (originals on both card and computer wherever a country
-        # seized both), 6.4 GB of wiped USB-stick images to carve, 0.3 GB of OS and application files.
+        # About 22 GB (20.3 GiB): 15 GB of series files (originals on both card and computer wherever a country
+        # seized both), 6.4 GB of wiped USB-stick images to carve, 0.35 GB of OS and application files.
         series=130, long_side=None, shots=(26, 40), backup_share=1.0, countries=12, seized_per_country=(4, 5), os_files=150,
         disk_images=4, disk_image_mb=1536, videos=30, video_size=(1280, 720), video_seconds=5.0, video_fps=10,
-        audio=30, audio_seconds=60.0, estimated_mb=21000,
+        audio=30, audio_seconds=60.0, estimated_mb=22500,
     ),
 }
 
