@@ -224,6 +224,18 @@ def test_show_part_is_the_safe_view_unless_revealed(pyplot):
     assert max(high_frequency(safe), high_frequency(colour)) < 0.15 * high_frequency(detail)
 
 
+def test_show_part_logs_reveals_in_the_sitting(pyplot, tmp_path):
+    sitting = view.ViewingSession()
+    view.show_part(scene(200, 100), session=sitting)
+    assert sitting.reveals == []  # the safe view is not a reveal
+    view.show_part(scene(200, 100), reveal="colour", title="#7", session=sitting)
+    path = tmp_path / "sign.png"
+    scene(200, 100).save(path)
+    view.show_part(path, box=(0, 0, 50, 50), reveal=True, title="sign", session=sitting)
+    assert [(r.path, r.level) for r in sitting.reveals] == [("#7", "colour"), (str(path), "detail")]
+    assert sitting.images_revealed == 2 and all(r.ended is not None for r in sitting.reveals)
+
+
 def test_show_part_opens_a_file_read_only_and_upright(pyplot, tmp_path):
     path = tmp_path / "turned.jpg"
     exif = Image.Exif()

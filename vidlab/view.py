@@ -258,6 +258,7 @@ def show_part(
     reveal: bool | str = False,
     size: int | None = None,
     title: str = "",
+    session: ViewingSession | None = None,
 ) -> Figure:
     """Part of a picture through the safe viewer, with the picture's own pixel coordinates on the axes.
 
@@ -265,7 +266,8 @@ def show_part(
     grey by default; reveal="colour" brings colour back (still blurred), reveal=True shows detail: reveal
     detail only for the small part you need to read. A file is opened read-only. `size` is the viewer's
     square in pixels (default: the part's own size, at most 800). The figure shows itself as a cell's
-    last line; in the middle of a cell, pass it to display().
+    last line; in the middle of a cell, pass it to display(). A reveal is logged in the sitting (`session`,
+    by default the kernel's), as the grid viewer's are.
     """
     if not (reveal is False or reveal is True or reveal == "colour"):
         raise ValueError(f'reveal must be False (safe view), "colour" or True (detail), not {reveal!r}')
@@ -288,6 +290,10 @@ def show_part(
     ax.grid(alpha=0.3)
     # Out of pyplot's list: Jupyter then shows it once, as the cell's result, not again when the cell ends.
     plt.close(fig)
+    if reveal is not False:  # a figure cannot tell when it scrolls away: the look counts, with no duration
+        sitting = session or viewing_session()
+        name = (title or "a picture in memory") if isinstance(picture, Image.Image) else os.fspath(picture)
+        sitting.end(sitting.begin(name, "colour" if reveal == "colour" else "detail"))
     return fig
 
 
