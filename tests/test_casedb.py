@@ -279,3 +279,17 @@ def test_default_path_follows_the_environment(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.delenv("VIDLAB_CASEDB")
     monkeypatch.setenv("VIDLAB_DATA", str(tmp_path / "data"))
     assert casedb.default_db_path() == (tmp_path / "data" / "casedb.sqlite").resolve()
+
+
+def test_a_write_clears_what_killed_writers_left_and_nothing_else(tmp_path: Path) -> None:
+    db = tmp_path / "casedb.sqlite"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a finished process: its id names no running writer
+    killed = tmp_path / f".{db.name}.{dead.pid}.partial"
+    alive = tmp_path / f".{db.name}.{os.getppid()}.partial"  # a writer still running (our parent)
+    other = tmp_path / f".other.sqlite.{dead.pid}.partial"  # another database's
+    for leftover in (killed, alive, other):
+        leftover.write_bytes(b"half a database")
+    casedb.add_series(db, [KnownSeries("KS-1", "x", "TH", "2024-01-01", ())])
+    assert not killed.exists() and alive.exists() and other.exists()
+    assert [s.series_id for s in casedb.read_series(db)] == ["KS-1"]

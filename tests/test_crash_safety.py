@@ -167,6 +167,7 @@ def test_a_killed_import_is_all_or_nothing(tiny_data: Path, tmp_path: Path) -> N
         assert _same_tables(_tables(merged), before) or _same_tables(_tables(merged), merged_want)
         _again(["casedb", "import", vics, "--db", fresh])
         _again(["casedb", "import", vics, "--db", merged])
+        assert not list(tmp_path.glob(f".{fresh.name}.*.partial")), "the next import clears what the killed one left"
         assert fresh.read_bytes() == fresh_ref.read_bytes()  # same content, same bytes
         assert _same_tables(_tables(merged), merged_want)
         # what a kill leaves behind is named as unfinished: hidden, ending .partial (or SQLite's own journal)

@@ -21,6 +21,7 @@ their status, and material that several countries in this case submitted.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -275,7 +276,23 @@ def _new_file(path: Path) -> sqlite3.Connection:
 
 
 def _temporary(path: Path) -> Path:
+    """The file a write to `path` builds beside it, named for this process; what killed writers left is cleared."""
+    for left in path.parent.glob(f".{glob.escape(path.name)}.*.partial"):
+        pid = left.name[len(path.name) + 2:-len(".partial")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            left.unlink(missing_ok=True)
     return path.with_name(f".{path.name}.{os.getpid()}.partial")
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user's counts: its file is left alone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager
