@@ -213,7 +213,8 @@ def expose(scene: Image.Image, shot: Shot, device: Device, size: tuple[int, int]
         picture = scene.resize(display, Image.Resampling.NEAREST, box=view)
     if shot.portrait:
         picture = picture.transpose(Image.Transpose.ROTATE_90)  # the camera was turned: pixels stay landscape
-    return ImageChops.multiply(add_grain(picture, grain), sensor_gain(device.seed, device.model.prnu, device.model.vignetting, size))
+    gain = sensor_gain(device.seed, device.model.prnu, device.model.vignetting, size)
+    return ImageChops.multiply(add_grain(picture, grain), gain)
 
 
 def jpeg(picture: Image.Image, **options: Any) -> bytes:

@@ -495,14 +495,17 @@ def read_ahead(root: Path, entry: tuple[str, str | None]) -> None:
         os.close(fd)
 
 
-def chunk_rows(task: Callable[[T], dict], items: Sequence[T], ahead: Callable[[T], None] | None = None) -> list[dict]:
-    """One chunk of work, run inside a worker process; `ahead(next item)` is called before each item's task."""
-    rows = []
+def _told_ahead(items: Sequence[T], ahead: Callable[[T], None] | None) -> Iterator[T]:
+    """The items in order, `ahead(next item)` called just before each one is handed out."""
     for index, item in enumerate(items):
         if ahead is not None and index + 1 < len(items):
             ahead(items[index + 1])
-        rows.append(task(item))
-    return rows
+        yield item
+
+
+def chunk_rows(task: Callable[[T], dict], items: Sequence[T], ahead: Callable[[T], None] | None = None) -> list[dict]:
+    """One chunk of work, run inside a worker process; `ahead(next item)` is called before each item's task."""
+    return [task(item) for item in _told_ahead(items, ahead)]
 
 
 def rows_in_order(task: Callable[[T], dict], items: Sequence[T], workers: int, bar: tqdm,
@@ -515,9 +518,7 @@ def rows_in_order(task: Callable[[T], dict], items: Sequence[T], workers: int, b
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     if workers == 1 or len(items) < 2:
-        for index, item in enumerate(items):
-            if ahead is not None and index + 1 < len(items):
-                ahead(items[index + 1])
+        for item in _told_ahead(items, ahead):
             yield task(item)
             bar.update(1)
         return

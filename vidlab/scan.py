@@ -229,18 +229,16 @@ def _with_perceptual(table: pa.Table, pictures: pa.Table) -> pa.Table:
     return table
 
 
-def _runner(workers: int | None, client: Client | None) -> Callable[..., Iterator[dict]]:
-    """run(task, items, bar, failed, ahead): task(item) for every item, in order, on the process pool or on Dask."""
-    def run(task: Callable[[T], dict], items: Sequence[T], bar: tqdm, failed: Callable[[T, BaseException], dict],
-            ahead: Callable[[T], None]) -> Iterator[dict]:
-        if not items:  # nothing left to do: no workers to start
-            return iter(())
-        if client is None:
-            return evidence.rows_in_order(task, items, workers or 1, bar, ahead)
-        from vidlab import bulk  # Dask is imported only when asked for
+def _rows(task: Callable[[T], dict], items: Sequence[T], bar: tqdm, failed: Callable[[T, BaseException], dict],
+          ahead: Callable[[T], None], workers: int | None, client: Client | None) -> Iterator[dict]:
+    """task(item) for every item, in order, on the process pool, or on Dask when there is a client."""
+    if not items:  # nothing left to do: no workers to start
+        return iter(())
+    if client is None:
+        return evidence.rows_in_order(task, items, workers or 1, bar, ahead)
+    from vidlab import bulk  # Dask is imported only when asked for
 
-        return bulk.dask_rows(task, items, client, bar, failed, ahead)
-    return run
+    return bulk.dask_rows(task, items, client, bar, failed, ahead)
 
 
 def _picture_ahead(root: Path, picture: tuple[str, str]) -> None:
@@ -295,17 +293,18 @@ def scan(folder: PathLike, out: PathLike, workers: int | None = None, resume: bo
             from vidlab import bulk
 
             client = stack.enter_context(bulk.dask_client(dask, workers or bulk.LOCAL_WORKERS))
-        run = _runner(workers, client)
         with evidence.progress_bar(progress, len(entries), "scan") as bar:
             bar.update(len(entries) - len(todo))
-            _save_as_they_come(run(partial(file_row, root), todo, bar, _failed_row, partial(evidence.read_ahead, root)),
-                               checkpoint, "part")
+            files = _rows(partial(file_row, root), todo, bar, _failed_row, partial(evidence.read_ahead, root),
+                          workers, client)
+            _save_as_they_come(files, checkpoint, "part")
         if perceptual:
             real_paths = {evidence.printable_path(rel): rel for rel, skipped in entries if skipped is None}
             pictures = checkpoint.pictures_to_hash(real_paths)
             with evidence.progress_bar(progress, len(pictures), "perceptual hashes") as bar:
-                _save_as_they_come(run(partial(picture_row, root), pictures, bar, _failed_picture_row,
-                                       partial(_picture_ahead, root)), checkpoint, "pictures")
+                hashed = _rows(partial(picture_row, root), pictures, bar, _failed_picture_row,
+                               partial(_picture_ahead, root), workers, client)
+                _save_as_they_come(hashed, checkpoint, "pictures")
     # Rows from an earlier run may name files deleted since; a fresh scan's parts hold only current files.
     checkpoint.join(out, {evidence.printable_path(rel) for rel, _ in entries} if done else None)
     return out
